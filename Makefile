@@ -1,0 +1,35 @@
+# Signet. `make run` sets up a fresh Debian machine and starts Signet on the embedded defaults;
+# `make test` runs every test against the real SoftHSM2, SQLite, openssl, pkilint, osslsigncode and jarsigner.
+SIGNET_HOME ?= $(CURDIR)/.signet
+LISTEN ?= 127.0.0.1:8080
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: deps deps-runtime build release run init test bench clean
+
+deps:
+	./scripts/install-deps.sh
+
+deps-runtime:
+	./scripts/install-deps.sh --runtime-only
+
+build:
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release:
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+init: deps-runtime release
+	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet init
+
+run: init
+	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet serve --listen $(LISTEN)
+
+test: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+bench: deps
+	./Benchmarks/run.sh
+
+clean:
+	rm -rf .build .signet

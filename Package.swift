@@ -1,0 +1,130 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Signet: an internal test-signing certificate authority whose keys live in a PKCS#11 token.
+/// Module roles and the dependency direction are described in README.md ("Architecture").
+let package = Package(
+    name: "signet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "signet", targets: ["signet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPKCS11",
+            providers: [.apt(["libsofthsm2-dev"])]
+        ),
+        .target(
+            name: "SignetWire",
+            dependencies: [
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .target(
+            name: "SignetCore",
+            dependencies: [
+                "SignetWire",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "SignetHSM",
+            dependencies: [
+                "CPKCS11",
+                "SignetCore",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SignetStore",
+            dependencies: [
+                "SignetCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .target(
+            name: "SignetServer",
+            dependencies: [
+                "SignetCore",
+                "SignetWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .target(
+            name: "SignetRuntime",
+            dependencies: [
+                "SignetCore",
+                "SignetHSM",
+                "SignetStore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "signet",
+            dependencies: [
+                "SignetRuntime",
+                "SignetServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "SignetTestSupport",
+            dependencies: ["SignetRuntime", "SignetCore"],
+            path: "Tests/SignetTestSupport"
+        ),
+        .testTarget(
+            name: "SignetWireTests",
+            dependencies: ["SignetWire", .product(name: "X509", package: "swift-certificates")]
+        ),
+        .testTarget(
+            name: "SignetCoreTests",
+            dependencies: ["SignetCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "SignetHSMTests",
+            dependencies: ["SignetHSM", "SignetRuntime", "SignetTestSupport"]
+        ),
+        .testTarget(
+            name: "SignetStoreTests",
+            dependencies: ["SignetStore", "SignetTestSupport"]
+        ),
+        .testTarget(
+            name: "SignetServerTests",
+            dependencies: [
+                "SignetServer", "SignetRuntime", "SignetTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["SignetRuntime", "SignetServer", "SignetTestSupport"]
+        ),
+    ]
+)

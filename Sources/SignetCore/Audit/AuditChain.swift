@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// The hash chain of the audit trail. Each entry's hash commits to its sequence number, its event
+/// and the previous entry's hash, so editing, deleting or reordering any stored row breaks every
+/// hash after it. Pure: the store computes hashes with it when appending and `signet audit verify`
+/// recomputes them.
+public enum AuditChain {
+    /// The `previousHash` of the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// The canonical bytes hashed for an entry: a JSON array with sorted detail keys, so the same
+    /// event always hashes the same.
+    public static func canonicalBytes(sequence: Int64, event: AuditEvent, previousHash: String) -> [UInt8] {
+        let millis = Int64((event.time.timeIntervalSince1970 * 1000).rounded())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let details = (try? encoder.encode(event.details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let fields: [String] = [
+            String(sequence), String(millis), event.actor, event.role ?? "", event.action, event.target ?? "",
+            event.outcome.rawValue, details, previousHash,
+        ]
+        let data = (try? encoder.encode(fields)) ?? Data()
+        return Array(data)
+    }
+
+    public static func hash(sequence: Int64, event: AuditEvent, previousHash: String) -> String {
+        SHA256.hash(data: canonicalBytes(sequence: sequence, event: event, previousHash: previousHash)).hexString
+    }
+
+    /// The first entry whose hash or link does not check out, with the reason; nil if the chain is intact.
+    public static func firstBreak(in entries: [AuditEntry], expectedPrevious: String = genesis, expectedFirstSequence: Int64 = 1) -> (AuditEntry, String)? {
+        var previous = expectedPrevious
+        var sequence = expectedFirstSequence
+        for entry in entries {
+            if entry.sequence != sequence {
+                return (entry, "expected sequence \(sequence), found \(entry.sequence): an entry was deleted or reordered")
+            }
+            if entry.previousHash != previous {
+                return (entry, "its link to the previous entry does not match: an earlier entry was changed or removed")
+            }
+            let recomputed = hash(sequence: entry.sequence, event: entry.event, previousHash: entry.previousHash)
+            if recomputed != entry.hash {
+                return (entry, "its contents do not match its hash: the entry was edited")
+            }
+            previous = entry.hash
+            sequence += 1
+        }
+        return nil
+    }
+}
+
+extension Digest {
+    var hexString: String { Array(self).hexString }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import SwiftASN1
+import X509
+
+/// Reads a PKCS#10 certificate request given as PEM or DER and checks its self-signature, with
+/// errors that say what was wrong with the input.
+public enum CSRInput {
+    /// Upper bound on a CSR; real ones are under 4 KiB even with RSA-4096 keys.
+    public static let maximumSize = 64 * 1024
+
+    public static func parse(_ bytes: [UInt8]) throws -> CertificateSigningRequest {
+        guard !bytes.isEmpty else { throw SignetError.malformed("The CSR is empty") }
+        guard bytes.count <= maximumSize else { throw SignetError.malformed("The CSR is \(bytes.count) bytes; at most \(maximumSize) accepted") }
+        let csr: CertificateSigningRequest
+        let text = String(decoding: bytes.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            if text.hasPrefix("-----BEGIN") {
+                let pem = String(decoding: bytes, as: UTF8.self)
+                let document = try PEMDocument(pemString: pem)
+                guard document.discriminator == "CERTIFICATE REQUEST" || document.discriminator == "NEW CERTIFICATE REQUEST" else {
+                    throw SignetError.malformed("Expected a PEM 'CERTIFICATE REQUEST', got '\(document.discriminator)'")
+                }
+                csr = try CertificateSigningRequest(derEncoded: document.derBytes)
+            } else {
+                csr = try CertificateSigningRequest(derEncoded: bytes)
+            }
+        } catch let error as SignetError {
+            throw error
+        } catch {
+            throw SignetError.malformed("Not a PKCS#10 certificate request (PEM or DER): \(error)")
+        }
+        // The CSR proves possession of the private key only if its signature verifies (RFC 2986 §3).
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw SignetError(.badSignature, "The CSR's signature does not verify with the public key it carries; re-create it with the matching private key")
+        }
+        return csr
+    }
+}

@@ -1,0 +1,48 @@
+import X509
+
+/// An authority ready to sign: its record, its parsed certificate and its key in custody.
+public struct LoadedAuthority: Sendable {
+    public let record: AuthorityRecord
+    public let certificate: Certificate
+    public let key: any SigningKey
+
+    public var name: String { record.name }
+
+    public init(record: AuthorityRecord, certificate: Certificate, key: any SigningKey) {
+        self.record = record
+        self.certificate = certificate
+        self.key = key
+    }
+}
+
+/// What a caller asks for when it brings its own key (a CSR).
+public struct IssuanceRequest: Sendable {
+    public var profile: String
+    public var csr: [UInt8]
+    /// The team the certificate is for. Over HTTP it is the token's team, never the body's.
+    public var team: String?
+    public var release: String?
+    /// Requested validity; the profile's default when nil.
+    public var validity: ValidityDuration?
+
+    public init(profile: String, csr: [UInt8], team: String?, release: String? = nil, validity: ValidityDuration? = nil) {
+        self.profile = profile
+        self.csr = csr
+        self.team = team
+        self.release = release
+        self.validity = validity
+    }
+}
+
+/// A certificate handed out, with the chain up to (and including) the root.
+public struct IssuedCertificate: Sendable {
+    public let record: CertificateRecord
+    public let certificate: Certificate
+    public let chain: [Certificate]
+
+    public init(record: CertificateRecord, certificate: Certificate, chain: [Certificate]) {
+        self.record = record
+        self.certificate = certificate
+        self.chain = chain
+    }
+}

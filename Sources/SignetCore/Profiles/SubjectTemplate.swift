@@ -1,0 +1,126 @@
+import X509
+
+/// A subject distinguished name with `{placeholders}` filled from the authenticated request:
+/// `{team}`, `{requester}`, `{release}`, `{generation}` (of a rotated authority) and `{profile}`.
+/// Parsed and checked when the profile loads, so an unknown placeholder is a load error, not a
+/// surprise at issuance.
+public struct SubjectTemplate: Hashable, Sendable {
+    /// Attribute types Signet puts in subjects, in the order they are encoded (most general first).
+    public enum Attribute: String, Sendable, Hashable, CaseIterable {
+        case country
+        case organization
+        case organizationalUnit = "organizational_unit"
+        case commonName = "common_name"
+
+        /// Upper bounds from RFC 5280 Appendix A.1 (`ub-common-name` etc.).
+        var maxLength: Int {
+            switch self {
+            case .country: return 2
+            case .organization, .organizationalUnit, .commonName: return 64
+            }
+        }
+    }
+
+    /// Values available to a template.
+    public struct Context: Sendable {
+        public var team: String?
+        public var requester: String?
+        public var release: String?
+        public var generation: Int?
+        public var profile: String
+
+        public init(team: String? = nil, requester: String? = nil, release: String? = nil, generation: Int? = nil, profile: String) {
+            self.team = team
+            self.requester = requester
+            self.release = release
+            self.generation = generation
+            self.profile = profile
+        }
+
+        func value(_ placeholder: String) -> String? {
+            switch placeholder {
+            case "team": return team
+            case "requester": return requester
+            case "release": return release
+            case "generation": return generation.map(String.init)
+            case "profile": return profile
+            default: return nil
+            }
+        }
+    }
+
+    public static let placeholders: Set<String> = ["team", "requester", "release", "generation", "profile"]
+
+    public let fields: [(Attribute, String)]
+
+    public init(fields: [(Attribute, String)]) throws {
+        guard fields.contains(where: { $0.0 == .commonName }) else {
+            throw SignetError.configuration("subject needs a common_name")
+        }
+        for (_, template) in fields {
+            for name in try Self.placeholders(in: template) where !Self.placeholders.contains(name) {
+                throw SignetError.configuration("unknown placeholder {\(name)} in '\(template)'; known: \(Self.placeholders.sorted().map { "{\($0)}" }.joined(separator: ", "))")
+            }
+        }
+        self.fields = fields.sorted { a, b in
+            Attribute.allCases.firstIndex(of: a.0)! < Attribute.allCases.firstIndex(of: b.0)!
+        }
+    }
+
+    /// Placeholders the template uses, so policy can demand e.g. a release before issuing.
+    public var usedPlaceholders: Set<String> {
+        Set(fields.flatMap { (try? Self.placeholders(in: $0.1)) ?? [] })
+    }
+
+    static func placeholders(in template: String) throws -> [String] {
+        var names: [String] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw SignetError.configuration("unclosed '{' in '\(template)'")
+            }
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// Renders the subject. Refuses when a placeholder has no value or a value breaks an upper bound.
+    public func render(_ context: Context) throws -> DistinguishedName {
+        var rdns: [RelativeDistinguishedName] = []
+        for (attribute, template) in fields {
+            var value = template
+            for name in try Self.placeholders(in: template) {
+                guard let filled = context.value(name), !filled.isEmpty else {
+                    throw SignetError.refused("Profile '\(context.profile)' puts {\(name)} in the subject, but the request has no \(name)")
+                }
+                value = value.replacingOccurrences(of: "{\(name)}", with: filled)
+            }
+            guard !value.isEmpty, value.count <= attribute.maxLength else {
+                throw SignetError.refused("Subject \(attribute.rawValue) '\(value)' must be 1-\(attribute.maxLength) characters (RFC 5280 Appendix A.1)")
+            }
+            let rdnAttribute: RelativeDistinguishedName.Attribute
+            switch attribute {
+            case .country: rdnAttribute = try .init(type: .RDNAttributeType.countryName, printableString: value)
+            case .organization: rdnAttribute = try .init(type: .RDNAttributeType.organizationName, utf8String: value)
+            case .organizationalUnit: rdnAttribute = try .init(type: .RDNAttributeType.organizationalUnitName, utf8String: value)
+            case .commonName: rdnAttribute = try .init(type: .RDNAttributeType.commonName, utf8String: value)
+            }
+            rdns.append(RelativeDistinguishedName(rdnAttribute))
+        }
+        return DistinguishedName(rdns)
+    }
+
+    public static func == (lhs: SubjectTemplate, rhs: SubjectTemplate) -> Bool {
+        lhs.fields.map { "\($0.0.rawValue)=\($0.1)" } == rhs.fields.map { "\($0.0.rawValue)=\($0.1)" }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for (attribute, template) in fields {
+            hasher.combine(attribute)
+            hasher.combine(template)
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Filters for listing certificates; every field narrows the result.
+public struct CertificateQuery: Sendable, Hashable {
+    public var status: CertificateStatus?
+    /// Only valid certificates whose notAfter is already past (`status: expired` in the CLI/API).
+    public var expiredAt: Date?
+    public var team: String?
+    public var profile: String?
+    public var issuer: String?
+    public var release: String?
+    /// Only valid certificates with `now < notAfter <= expiringBefore`.
+    public var expiringBefore: Date?
+    public var now: Date?
+    /// Return certificates with serial > `after` in serial order (keyset pagination).
+    public var after: String?
+    public var limit: Int
+
+    public init(status: CertificateStatus? = nil, expiredAt: Date? = nil, team: String? = nil, profile: String? = nil, issuer: String? = nil,
+                release: String? = nil, expiringBefore: Date? = nil, now: Date? = nil, after: String? = nil, limit: Int = 100) {
+        self.status = status
+        self.expiredAt = expiredAt
+        self.team = team
+        self.profile = profile
+        self.issuer = issuer
+        self.release = release
+        self.expiringBefore = expiringBefore
+        self.now = now
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// Authorities (root, issuing CAs, OCSP signers, TSA) and their lifecycle.
+public protocol AuthorityRepository: Sendable {
+    func authorities() async throws -> [AuthorityRecord]
+    func authority(named name: String) async throws -> AuthorityRecord?
+}
+
+/// Keys in custody and their lifecycle.
+public protocol KeyRepository: Sendable {
+    /// Records a key before the token generates it (state `pending`).
+    func recordPendingKey(_ key: KeyRecord, event: AuditEvent) async throws
+    func keys() async throws -> [KeyRecord]
+    func key(id: String) async throws -> KeyRecord?
+    /// Moves a key to a new state, with the audit event, in one transaction.
+    func setKeyState(id: String, to state: KeyState, at time: Date, event: AuditEvent) async throws
+}
+
+/// Certificates: reserved with their TBS before signing, completed after, revoked later.
+public protocol CertificateRepository: Sendable {
+    /// Persists the serial and TBS of a certificate about to be signed. Throws
+    /// `SignetError.Code.conflict` if the serial already exists.
+    func reserve(_ pending: PendingCertificate) async throws
+    /// Records the signed certificate; it becomes `valid`. Durable before this returns.
+    func complete(serial: String, der: [UInt8], event: AuditEvent) async throws -> CertificateRecord
+    /// Records the certificate of a new authority, activates its key and creates the authority, in one
+    /// transaction: either the authority exists with its key and certificate, or none of them do.
+    func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], events: [AuditEvent]) async throws
+    func certificate(serial: String) async throws -> CertificateRecord?
+    func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord]
+    func countCertificates(_ query: CertificateQuery) async throws -> Int
+    /// Revokes a valid certificate. Throws `notFound` for an unknown serial and `conflict` if it is
+    /// already revoked or never completed.
+    func revoke(serial: String, reason: RevocationReason, at time: Date, event: AuditEvent) async throws -> CertificateRecord
+}
+
+/// The append-only, hash-chained audit trail.
+public protocol AuditRepository: Sendable {
+    /// Appends an event that has no state change of its own (a refusal, a failed login).
+    func append(_ event: AuditEvent) async throws
+    func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry]
+}
+
+/// Everything Core needs from persistence.
+public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository
+
+/// Action names written to the audit trail.
+public enum AuditAction {
+    public static let caInit = "ca.init"
+    public static let keyGenerate = "key.generate"
+    public static let keyActivate = "key.activate"
+    public static let keyDestroy = "key.destroy"
+    public static let keyAbandon = "key.abandon"
+    public static let authorityCreate = "authority.create"
+    public static let certificateIssue = "certificate.issue"
+    public static let certificateRefuse = "certificate.refuse"
+    public static let certificateRevoke = "certificate.revoke"
+}

@@ -1,0 +1,41 @@
+/// Lowercase hex without separators: how Signet prints and accepts serials and key ids.
+extension Sequence where Element == UInt8 {
+    public var hexString: String {
+        var out = ""
+        out.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            out.append(Hex.digits[Int(byte >> 4)])
+            out.append(Hex.digits[Int(byte & 0x0f)])
+        }
+        return out
+    }
+}
+
+/// Hex parsing for serials and key ids given on the command line or in URLs.
+public enum Hex {
+    static let digits: [Character] = Array("0123456789abcdef")
+
+    /// Parses lowercase or uppercase hex without separators; nil for anything else.
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard !chars.isEmpty, chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        var index = 0
+        while index < chars.count {
+            guard let hi = value(chars[index]), let lo = value(chars[index + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            index += 2
+        }
+        return out
+    }
+
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

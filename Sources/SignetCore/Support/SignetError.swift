@@ -1,0 +1,56 @@
+/// The one error type of Signet's core: a stable, extensible ``Code`` that callers compare and map
+/// (the HTTP server maps codes to statuses, the CLI prints ``reason``), plus a reason written for
+/// the person who has to act on it: what was expected, what came, and what to do next.
+///
+/// Modelled on swift-certificates' `CertificateError`: compare by code, never by message.
+public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A stable identifier for a class of failure. New codes may be added at any time.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The input could not be parsed at all (garbage PEM/DER, bad JSON, bad duration).
+        public static let malformedInput = Code("malformed_input")
+        /// A CSR (or other signed input) whose signature does not verify.
+        public static let badSignature = Code("bad_signature")
+        /// A profile exists and the request parsed, but the profile does not allow it.
+        public static let policyRefused = Code("policy_refused")
+        /// The named thing (profile, serial, authority, key, token) does not exist.
+        public static let notFound = Code("not_found")
+        /// The request conflicts with current state (revoking twice, home already exists differently).
+        public static let conflict = Code("conflict")
+        /// The caller is not allowed to do this (role or team).
+        public static let forbidden = Code("forbidden")
+        /// The caller could not be authenticated.
+        public static let unauthenticated = Code("unauthenticated")
+        /// A profile or configuration file is invalid.
+        public static let invalidConfiguration = Code("invalid_configuration")
+        /// Signet's own output failed its pre-signing lint: a defect in Signet or a profile, never the caller's fault.
+        public static let lintFailed = Code("lint_failed")
+        /// The key custody layer (the HSM) failed.
+        public static let keyCustody = Code("key_custody")
+        /// The store failed.
+        public static let storage = Code("storage")
+        /// Anything else that is Signet's fault.
+        public static let internalError = Code("internal_error")
+    }
+
+    public let code: Code
+    public let reason: String
+
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public var description: String { reason }
+
+    public static func malformed(_ reason: String) -> SignetError { .init(.malformedInput, reason) }
+    public static func refused(_ reason: String) -> SignetError { .init(.policyRefused, reason) }
+    public static func notFound(_ reason: String) -> SignetError { .init(.notFound, reason) }
+    public static func conflict(_ reason: String) -> SignetError { .init(.conflict, reason) }
+    public static func forbidden(_ reason: String) -> SignetError { .init(.forbidden, reason) }
+    public static func configuration(_ reason: String) -> SignetError { .init(.invalidConfiguration, reason) }
+    public static func internalError(_ reason: String) -> SignetError { .init(.internalError, reason) }
+}

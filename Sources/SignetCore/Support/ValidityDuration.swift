@@ -1,0 +1,71 @@
+/// A span of time written the way operators write it in profiles, flags and API bodies:
+/// `90s`, `30m`, `24h`, `7d`, `2w`, `1y` (365 days), or a sum such as `1d12h`.
+public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public let seconds: Int64
+
+    public init(seconds: Int64) { self.seconds = seconds }
+
+    public static func hours(_ h: Int64) -> Self { .init(seconds: h * 3600) }
+    public static func days(_ d: Int64) -> Self { .init(seconds: d * 86_400) }
+
+    static let units: [(Character, Int64)] = [("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+
+    /// Parses `text`; the error says what a valid value looks like.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var total: Int64 = 0
+        var number: Int64? = nil
+        var sawUnit = false
+        for c in trimmed {
+            if let digit = c.wholeNumberValue, c.isASCII {
+                let (m, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
+                let (sum, o2) = m.addingReportingOverflow(Int64(digit))
+                guard !o1, !o2 else { throw Self.error(text) }
+                number = sum
+            } else if let unit = Self.units.first(where: { $0.0 == c }), let value = number {
+                let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
+                guard !overflow else { throw Self.error(text) }
+                total += product
+                number = nil
+                sawUnit = true
+            } else {
+                throw Self.error(text)
+            }
+        }
+        guard sawUnit, number == nil, total > 0 else { throw Self.error(text) }
+        self.seconds = total
+    }
+
+    private static func error(_ text: String) -> SignetError {
+        .malformed("Expected a duration such as 24h, 7d or 1d12h (units s m h d w y), got '\(text)'")
+    }
+
+    public var timeInterval: Double { Double(seconds) }
+
+    /// Canonical form: the largest units first, e.g. `1d12h`.
+    public var description: String {
+        var rest = seconds
+        var out = ""
+        for (unit, size) in Self.units where unit != "w" && unit != "y" {
+            if rest >= size {
+                out += "\(rest / size)\(unit)"
+                rest %= size
+            }
+        }
+        return out.isEmpty ? "0s" : out
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.seconds < rhs.seconds }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(parsing: text)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+import Foundation

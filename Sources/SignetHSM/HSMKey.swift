@@ -1,0 +1,52 @@
+import CPKCS11
+import Crypto
+import Foundation
+import SignetCore
+import X509
+
+/// A private key that lives in the token. It holds the object handle, found once, and the session
+/// pool; signing hashes nothing (the caller does, in software) and sends only the digest to the token
+/// (CKM_ECDSA / CKM_RSA_PKCS over a DigestInfo). It has no way to read the private key: the token
+/// marks it sensitive and non-extractable and this type never asks.
+public struct HSMKey: SigningKey {
+    public let reference: KeyReference
+    public let algorithm: KeyAlgorithm
+    public let publicKey: Certificate.PublicKey
+    let handle: CK_OBJECT_HANDLE
+    let pool: HSMSessionPool
+
+    public func signDigest(_ digest: [UInt8], algorithm digestAlgorithm: DigestAlgorithm) throws -> [UInt8] {
+        guard digest.count == digestAlgorithm.outputLength else {
+            throw SignetError.malformed("Expected a \(digestAlgorithm.outputLength)-octet \(digestAlgorithm.rawValue) digest, got \(digest.count) octets")
+        }
+        var input: [UInt8]
+        var mechanism = CK_MECHANISM()
+        let outputLength: Int
+        switch algorithm {
+        case .ecP256, .ecP384:
+            mechanism.mechanism = CK_MECHANISM_TYPE(CKM_ECDSA)
+            input = digest
+            outputLength = algorithm == .ecP256 ? 64 : 96
+        case .rsa2048, .rsa3072, .rsa4096:
+            mechanism.mechanism = CK_MECHANISM_TYPE(CKM_RSA_PKCS)
+            input = digestAlgorithm.digestInfoPrefix + digest
+            outputLength = algorithm.rsaModulusBits! / 8
+        }
+        let functions = pool.module.functions
+        let raw: [UInt8] = try pool.withSession { session in
+            try pool.module.check(functions.C_SignInit!(session, &mechanism, handle), "C_SignInit", "starting a signature with \(reference)")
+            var signature = [UInt8](repeating: 0, count: outputLength)
+            var length = CK_ULONG(outputLength)
+            try pool.module.check(functions.C_Sign!(session, &input, CK_ULONG(input.count), &signature, &length), "C_Sign", "signing with \(reference)")
+            return Array(signature.prefix(Int(length)))
+        }
+        switch algorithm {
+        case .ecP256:
+            return Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .ecP384:
+            return Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .rsa2048, .rsa3072, .rsa4096:
+            return raw
+        }
+    }
+}

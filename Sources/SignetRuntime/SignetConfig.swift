@@ -1,0 +1,84 @@
+import Foundation
+import SignetCore
+import Yams
+
+/// `$SIGNET_HOME/config.yaml`. Written by `signet init`, edited by operators. Paths are relative to
+/// the home unless absolute. The PIN is never stored here: it comes from `SIGNET_HSM_PIN` or from
+/// `hsm.pin_file` (mode 0600).
+public struct SignetConfig: Codable, Sendable, Equatable {
+    /// What goes into AIA and CDP extensions; the server's public address.
+    public var baseURL: String
+    /// Default listen address for `signet serve`.
+    public var listen: String
+    /// Where the profile YAML files live.
+    public var profilesDir: String
+    public var hsm: HSM
+    public var crl: CRL
+
+    public struct HSM: Codable, Sendable, Equatable {
+        /// Path of the PKCS#11 module (`.so`).
+        public var module: String
+        public var tokenLabel: String
+        /// File holding the user PIN (mode 0600), used when SIGNET_HSM_PIN is not set.
+        public var pinFile: String?
+        /// For the embedded SoftHSM2 default: the SoftHSM2 configuration exported as SOFTHSM2_CONF.
+        public var softhsm2Conf: String?
+        /// Create the token at `init` when it does not exist (SoftHSM2 only; real HSMs are set up by their own tools).
+        public var createToken: Bool
+        /// Sessions in the pool; one or two per core.
+        public var sessions: Int
+
+        enum CodingKeys: String, CodingKey {
+            case module
+            case tokenLabel = "token_label"
+            case pinFile = "pin_file"
+            case softhsm2Conf = "softhsm2_conf"
+            case createToken = "create_token"
+            case sessions
+        }
+    }
+
+    public struct CRL: Codable, Sendable, Equatable {
+        /// Directory CRL files are published to.
+        public var directory: String
+        /// nextUpdate - thisUpdate; at most 7 days.
+        public var nextUpdate: String
+
+        enum CodingKeys: String, CodingKey {
+            case directory = "dir"
+            case nextUpdate = "next_update"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case baseURL = "base_url"
+        case listen
+        case profilesDir = "profiles_dir"
+        case hsm
+        case crl
+    }
+
+    public static func parse(_ yaml: String, file: String) throws -> SignetConfig {
+        do {
+            return try YAMLDecoder().decode(SignetConfig.self, from: yaml)
+        } catch let error as DecodingError {
+            throw SignetError.configuration("\(file): \(Self.describe(error))")
+        } catch {
+            throw SignetError.configuration("\(file): \(error)")
+        }
+    }
+
+    public func yaml() throws -> String {
+        "# Signet configuration. Paths are relative to this directory unless absolute.\n" + (try YAMLEncoder().encode(self))
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "'\(path(context))': \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

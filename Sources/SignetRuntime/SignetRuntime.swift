@@ -1,0 +1,93 @@
+import Foundation
+import SignetCore
+import SignetHSM
+import SignetStore
+
+/// An opened home, wired: profiles loaded, store open, HSM logged in, authorities loaded and
+/// checked. The CLI and the server are thin layers over this.
+public final class SignetRuntime: Sendable {
+    public let home: SignetHome
+    public let profiles: ProfileSet
+    public let store: SQLiteStore
+    public let keyManager: HSMKeyManager
+    public let ca: CertificateAuthority
+    public let clock: any SignetClock
+
+    /// The local operator, as recorded in the audit trail for CLI actions: someone with shell access
+    /// to the CA home is an admin.
+    public static func localOperator() -> Principal {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "operator"
+        return Principal(name: "cli:\(user)", role: .admin, team: nil)
+    }
+
+    init(home: SignetHome, profiles: ProfileSet, store: SQLiteStore, keyManager: HSMKeyManager, clock: any SignetClock) throws {
+        self.home = home
+        self.profiles = profiles
+        self.store = store
+        self.keyManager = keyManager
+        self.clock = clock
+        self.ca = CertificateAuthority(profiles: profiles, custodian: keyManager, repository: store, clock: clock,
+                                       urls: try AuthorityURLs(baseURL: home.config.baseURL))
+    }
+
+    /// Opens an existing home. Fails if it was never initialised, the HSM cannot be reached, or an
+    /// authority's key does not match its certificate.
+    public static func open(_ home: SignetHome, clock: any SignetClock = SystemClock()) async throws -> SignetRuntime {
+        let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
+        let pool = try openPool(home)
+        guard FileManager.default.fileExists(atPath: home.databasePath) else {
+            throw SignetError.notFound("No store at \(home.databasePath); run `signet init`")
+        }
+        let runtime = try SignetRuntime(home: home, profiles: profiles, store: try SQLiteStore(path: home.databasePath),
+                                        keyManager: HSMKeyManager(pool: pool), clock: clock)
+        try await runtime.ca.loadAuthorities()
+        return runtime
+    }
+
+    /// `signet init`: creates the home, the token and whatever part of the CA hierarchy is missing.
+    /// Returns the runtime and a description of what was created (empty when nothing changed).
+    public static func initialize(_ directory: String, options: SignetHome.InitOptions, clock: any SignetClock = SystemClock()) async throws -> (SignetRuntime, [String]) {
+        let (home, createdHome) = try SignetHome.create(directory, options: options)
+        var created: [String] = createdHome ? ["home \(directory)"] : []
+        let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
+        let module = try loadModule(home)
+        if try module.token(labelled: home.config.hsm.tokenLabel) == nil {
+            guard home.config.hsm.createToken else {
+                throw HSMError(.tokenNotFound, "No token labelled '\(home.config.hsm.tokenLabel)' on \(module.path); create it with the HSM vendor's tools")
+            }
+            let pin: String
+            if let fromEnv = ProcessInfo.processInfo.environment["SIGNET_HSM_PIN"], !fromEnv.isEmpty {
+                pin = fromEnv
+            } else {
+                pin = try home.createPINFile(home.config.hsm.pinFile ?? "hsm.pin")
+            }
+            let soPIN = try home.createPINFile("hsm.so-pin")
+            _ = try module.initializeToken(label: home.config.hsm.tokenLabel, soPIN: soPIN, userPIN: pin)
+            created.append("token '\(home.config.hsm.tokenLabel)'")
+        }
+        let pool = try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: home.config.hsm.sessions)
+        let runtime = try SignetRuntime(home: home, profiles: profiles, store: try SQLiteStore(path: home.databasePath),
+                                        keyManager: HSMKeyManager(pool: pool), clock: clock)
+        let authorities = try await runtime.ca.bootstrap(by: localOperator())
+        created += authorities.map { "authority \($0)" }
+        return (runtime, created)
+    }
+
+    static func loadModule(_ home: SignetHome) throws -> PKCS11Module {
+        if let conf = home.config.hsm.softhsm2Conf.map(home.path) {
+            let current = ProcessInfo.processInfo.environment["SOFTHSM2_CONF"]
+            if current != conf {
+                if PKCS11Module.isLoaded(path: home.config.hsm.module) {
+                    throw SignetError.configuration("SoftHSM2 is already initialised in this process with \(current ?? "its default configuration"); cannot switch to \(conf)")
+                }
+                setenv("SOFTHSM2_CONF", conf, 1)
+            }
+        }
+        return try PKCS11Module.load(path: home.config.hsm.module)
+    }
+
+    static func openPool(_ home: SignetHome) throws -> HSMSessionPool {
+        let module = try loadModule(home)
+        return try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: home.config.hsm.sessions)
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import GRDB
+import SignetCore
+
+/// Signet's store on SQLite (GRDB, WAL, `synchronous=FULL`): issuers, keys, certificates and the
+/// audit trail. Every state change commits in one IMMEDIATE transaction together with its audit
+/// entry, so there is never an event without its change or a change without its event, and a
+/// certificate is on disk before any caller sees it.
+public final class SQLiteStore: SignetRepository, @unchecked Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw SignetError(.storage, "Cannot open the store at \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE keys (
+                    id TEXT PRIMARY KEY,
+                    label TEXT NOT NULL,
+                    algorithm TEXT NOT NULL,
+                    purpose TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    destroyed_at REAL,
+                    team TEXT,
+                    release TEXT
+                );
+                CREATE TABLE authorities (
+                    name TEXT PRIMARY KEY,
+                    profile TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    generation INTEGER NOT NULL,
+                    key_id TEXT NOT NULL REFERENCES keys(id),
+                    parent TEXT REFERENCES authorities(name),
+                    certificate_serial TEXT NOT NULL,
+                    certificate_der BLOB NOT NULL,
+                    state TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    not_after REAL NOT NULL,
+                    rotate_at REAL
+                );
+                CREATE TABLE certificates (
+                    serial TEXT PRIMARY KEY,
+                    issuer TEXT NOT NULL,
+                    profile TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    team TEXT,
+                    release TEXT,
+                    requester TEXT NOT NULL,
+                    key_id TEXT,
+                    not_before REAL NOT NULL,
+                    not_after REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    revoked_at REAL,
+                    revocation_reason INTEGER,
+                    tbs BLOB NOT NULL,
+                    der BLOB,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX certificates_by_team ON certificates(team, not_after);
+                CREATE INDEX certificates_by_status ON certificates(status, not_after);
+                CREATE INDEX certificates_by_issuer ON certificates(issuer, status);
+                CREATE INDEX certificates_by_profile ON certificates(profile, not_after);
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    time_ms INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    role TEXT,
+                    action TEXT NOT NULL,
+                    target TEXT,
+                    outcome TEXT NOT NULL,
+                    details TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front, so two processes
+    /// sharing the file serialise cleanly), translating database errors into store errors.
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as SignetError {
+            throw error
+        } catch {
+            throw SignetError(.storage, "Store failure while \(what): \(error)")
+        }
+    }
+
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as SignetError {
+            throw error
+        } catch {
+            throw SignetError(.storage, "Store failure while \(what): \(error)")
+        }
+    }
+
+    // MARK: Audit (inside the caller's transaction)
+
+    static func appendAudit(_ event: AuditEvent, in db: Database) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let sequence: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let previous: String = last?["hash"] ?? AuditChain.genesis
+        let hash = AuditChain.hash(sequence: sequence, event: event, previousHash: previous)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let details = String(decoding: try encoder.encode(event.details), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO audit_log (seq, time_ms, actor, role, action, target, outcome, details, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sequence, Int64((event.time.timeIntervalSince1970 * 1000).rounded()), event.actor, event.role,
+                             event.action, event.target, event.outcome.rawValue, details, previous, hash])
+    }
+
+    public func append(_ event: AuditEvent) async throws {
+        try await write("appending to the audit trail") { db in try Self.appendAudit(event, in: db) }
+    }
+
+    public func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read("reading the audit trail") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit]).map(Self.auditEntry)
+        }
+    }
+
+    static func auditEntry(_ row: Row) -> AuditEntry {
+        let details = (try? JSONDecoder().decode([String: String].self, from: Data((row["details"] as String).utf8))) ?? [:]
+        let event = AuditEvent(
+            time: Date(timeIntervalSince1970: Double(row["time_ms"] as Int64) / 1000), actor: row["actor"], role: row["role"],
+            action: row["action"], target: row["target"], outcome: AuditEvent.Outcome(rawValue: row["outcome"]) ?? .failed, details: details)
+        return AuditEntry(sequence: row["seq"], event: event, previousHash: row["prev_hash"], hash: row["hash"])
+    }
+
+    // MARK: Keys
+
+    public func recordPendingKey(_ key: KeyRecord, event: AuditEvent) async throws {
+        try await write("recording key \(key.label)") { db in
+            try db.execute(sql: """
+                INSERT INTO keys (id, label, algorithm, purpose, state, created_at, destroyed_at, team, release)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [key.id, key.label, key.algorithm.rawValue, key.purpose.rawValue, key.state.rawValue,
+                                 key.createdAt.timeIntervalSince1970, key.destroyedAt?.timeIntervalSince1970, key.team, key.release])
+            try Self.appendAudit(event, in: db)
+        }
+    }
+
+    public func keys() async throws -> [KeyRecord] {
+        try await read("listing keys") { db in try Row.fetchAll(db, sql: "SELECT * FROM keys ORDER BY created_at, id").map(Self.keyRecord) }
+    }
+
+    public func key(id: String) async throws -> KeyRecord? {
+        try await read("reading key \(id)") { db in try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [id]).map(Self.keyRecord) }
+    }
+
+    public func setKeyState(id: String, to state: KeyState, at time: Date, event: AuditEvent) async throws {
+        try await write("updating key \(id)") { db in
+            let destroyed: Double? = (state == .destroyed || state == .abandoned) ? time.timeIntervalSince1970 : nil
+            try db.execute(sql: "UPDATE keys SET state = ?, destroyed_at = COALESCE(?, destroyed_at) WHERE id = ?", arguments: [state.rawValue, destroyed, id])
+            guard db.changesCount == 1 else { throw SignetError.notFound("No key with id \(id)") }
+            try Self.appendAudit(event, in: db)
+        }
+    }
+
+    static func keyRecord(_ row: Row) -> KeyRecord {
+        KeyRecord(
+            id: row["id"], label: row["label"], algorithm: KeyAlgorithm(rawValue: row["algorithm"]) ?? .ecP256,
+            purpose: KeyPurpose(rawValue: row["purpose"]) ?? .release, state: KeyState(rawValue: row["state"]) ?? .pending,
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), destroyedAt: (row["destroyed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            team: row["team"], release: row["release"])
+    }
+
+    // MARK: Authorities
+
+    public func authorities() async throws -> [AuthorityRecord] {
+        try await read("listing authorities") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM authorities ORDER BY created_at, name").map(Self.authorityRecord)
+        }
+    }
+
+    public func authority(named name: String) async throws -> AuthorityRecord? {
+        try await read("reading authority \(name)") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM authorities WHERE name = ?", arguments: [name]).map(Self.authorityRecord)
+        }
+    }
+
+    static func authorityRecord(_ row: Row) -> AuthorityRecord {
+        AuthorityRecord(
+            name: row["name"], profile: row["profile"], kind: row["kind"], generation: row["generation"], keyID: row["key_id"],
+            parent: row["parent"], certificateSerial: row["certificate_serial"], certificateDER: [UInt8](row["certificate_der"] as Data),
+            state: AuthorityState(rawValue: row["state"]) ?? .retired, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            notAfter: Date(timeIntervalSince1970: row["not_after"]), rotateAt: (row["rotate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    // MARK: Certificates
+
+    public func reserve(_ pending: PendingCertificate) async throws {
+        let r = pending.record
+        try await write("reserving serial \(r.serial)") { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM certificates WHERE serial = ?", arguments: [r.serial]) == true {
+                throw SignetError.conflict("Serial \(r.serial) is already recorded")
+            }
+            try db.execute(sql: """
+                INSERT INTO certificates (serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after,
+                                          status, tbs, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """, arguments: [r.serial, r.issuer, r.profile, r.subject, r.team, r.release, r.requester, r.keyID,
+                                 r.notBefore.timeIntervalSince1970, r.notAfter.timeIntervalSince1970, Data(pending.tbs), r.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    public func complete(serial: String, der: [UInt8], event: AuditEvent) async throws -> CertificateRecord {
+        try await write("recording certificate \(serial)") { db in
+            try Self.completeCertificate(serial: serial, der: der, in: db)
+            try Self.appendAudit(event, in: db)
+            return try Self.fetchCertificate(serial, in: db)!
+        }
+    }
+
+    static func completeCertificate(serial: String, der: [UInt8], in db: Database) throws {
+        try db.execute(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending'", arguments: [Data(der), serial])
+        guard db.changesCount == 1 else { throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice") }
+    }
+
+    public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], events: [AuditEvent]) async throws {
+        try await write("recording authority \(authority.name)") { db in
+            try Self.completeCertificate(serial: authority.certificateSerial, der: der, in: db)
+            try db.execute(sql: "UPDATE keys SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [authority.keyID])
+            guard db.changesCount == 1 else { throw SignetError.conflict("Key \(authority.keyID) is not pending") }
+            try db.execute(sql: """
+                INSERT INTO authorities (name, profile, kind, generation, key_id, parent, certificate_serial, certificate_der, state,
+                                         created_at, not_after, rotate_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [authority.name, authority.profile, authority.kind, authority.generation, authority.keyID, authority.parent,
+                                 authority.certificateSerial, Data(authority.certificateDER), authority.state.rawValue,
+                                 authority.createdAt.timeIntervalSince1970, authority.notAfter.timeIntervalSince1970,
+                                 authority.rotateAt?.timeIntervalSince1970])
+            for event in events { try Self.appendAudit(event, in: db) }
+        }
+    }
+
+    public func certificate(serial: String) async throws -> CertificateRecord? {
+        try await read("reading certificate \(serial)") { db in try Self.fetchCertificate(serial, in: db) }
+    }
+
+    static func fetchCertificate(_ serial: String, in db: Database) throws -> CertificateRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM certificates WHERE serial = ?", arguments: [serial]).map(certificateRecord)
+    }
+
+    static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, der, created_at"
+
+    static func whereClause(_ query: CertificateQuery) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let status = query.status { conditions.append("status = ?"); _ = arguments.append(contentsOf: [status.rawValue]) }
+        if let expiredAt = query.expiredAt { conditions.append("status = 'valid' AND not_after < ?"); _ = arguments.append(contentsOf: [expiredAt.timeIntervalSince1970]) }
+        if let team = query.team { conditions.append("team = ?"); _ = arguments.append(contentsOf: [team]) }
+        if let profile = query.profile { conditions.append("profile = ?"); _ = arguments.append(contentsOf: [profile]) }
+        if let issuer = query.issuer { conditions.append("issuer = ?"); _ = arguments.append(contentsOf: [issuer]) }
+        if let release = query.release { conditions.append("release = ?"); _ = arguments.append(contentsOf: [release]) }
+        if let before = query.expiringBefore {
+            conditions.append("status = 'valid' AND not_after > ? AND not_after <= ?")
+            _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])
+        }
+        if let after = query.after { conditions.append("serial > ?"); _ = arguments.append(contentsOf: [after]) }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+
+    public func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord] {
+        try await read("listing certificates") { db in
+            let (clause, arguments) = Self.whereClause(query)
+            var all = arguments
+            _ = all.append(contentsOf: [max(1, min(query.limit, 10_000))])
+            return try Row.fetchAll(db, sql: "SELECT \(Self.listColumns) FROM certificates \(clause) ORDER BY serial LIMIT ?", arguments: all)
+                .map(Self.certificateRecord)
+        }
+    }
+
+    public func countCertificates(_ query: CertificateQuery) async throws -> Int {
+        try await read("counting certificates") { db in
+            let (clause, arguments) = Self.whereClause(query)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates \(clause)", arguments: arguments) ?? 0
+        }
+    }
+
+    static func certificateRecord(_ row: Row) -> CertificateRecord {
+        CertificateRecord(
+            serial: row["serial"], issuer: row["issuer"], profile: row["profile"], subject: row["subject"], team: row["team"],
+            release: row["release"], requester: row["requester"], keyID: row["key_id"],
+            notBefore: Date(timeIntervalSince1970: row["not_before"]), notAfter: Date(timeIntervalSince1970: row["not_after"]),
+            status: CertificateStatus(rawValue: row["status"]) ?? .pending,
+            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            revocationReason: (row["revocation_reason"] as Int?).flatMap(RevocationReason.init(rawValue:)),
+            der: (row["der"] as Data?).map { [UInt8]($0) }, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    public func revoke(serial: String, reason: RevocationReason, at time: Date, event: AuditEvent) async throws -> CertificateRecord {
+        try await write("revoking \(serial)") { db in
+            guard let current = try Self.fetchCertificate(serial, in: db) else {
+                throw SignetError.notFound("No certificate with serial \(serial)")
+            }
+            switch current.status {
+            case .revoked:
+                throw SignetError.conflict("Certificate \(serial) was already revoked at \(current.revokedAt.map { "\($0)" } ?? "?") (\(current.revocationReason?.name ?? "unspecified"))")
+            case .pending:
+                throw SignetError.conflict("Certificate \(serial) was never issued (its record is pending)")
+            case .valid:
+                break
+            }
+            try db.execute(sql: "UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ?",
+                           arguments: [time.timeIntervalSince1970, reason.rawValue, serial])
+            try Self.appendAudit(event, in: db)
+            return try Self.fetchCertificate(serial, in: db)!
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import SignetCore
+import SignetRuntime
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the home, the HSM token and the CA hierarchy (root, issuing CA, OCSP signer, TSA). Idempotent.")
+
+    @OptionGroup var options: HomeOptions
+
+    @Option(help: "Profiles directory to record in config.yaml (default: ./Profiles).")
+    var profiles: String?
+
+    @Option(name: .customLong("base-url"), help: "Public base URL put into AIA/CDP extensions (default: http://127.0.0.1:8080).")
+    var baseURL: String?
+
+    @Option(name: .customLong("hsm-module"), help: "PKCS#11 module path (default: SoftHSM2, embedded in the home).")
+    var module: String?
+
+    @Option(name: .customLong("token-label"), help: "Token label (default: signet).")
+    var tokenLabel: String?
+
+    func run() async throws {
+        try await runReporting {
+            let directory = options.directory
+            let (runtime, created) = try await SignetRuntime.initialize(directory, options: .init(
+                profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel))
+            let authorities = runtime.ca.authorities.map { ["name": $0.name, "profile": $0.record.profile, "serial": $0.record.certificateSerial] }
+            if options.json {
+                try printJSON(InitResult(home: directory, created: created, authorities: authorities))
+            } else if created.isEmpty {
+                print("Signet is already initialised in \(directory); nothing changed.")
+            } else {
+                print("Initialised Signet in \(directory):")
+                for item in created { print("  created \(item)") }
+            }
+        }
+    }
+
+    struct InitResult: Encodable {
+        let home: String
+        let created: [String]
+        let authorities: [[String: String]]
+    }
+}

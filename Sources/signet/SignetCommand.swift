@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SignetCore
+import SignetRuntime
+
+/// `signet`: the command-line front of Signet. Commands parse their arguments, call the libraries
+/// and print; policy lives in SignetCore.
+@main
+struct SignetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signet",
+        abstract: "Signet: a test-signing certificate authority whose keys never leave the HSM.",
+        subcommands: [
+            InitCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
+        ]
+    )
+}
+
+/// Options every command takes.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: "Signet home directory (default: $SIGNET_HOME, else ./.signet).")
+    var home: String?
+
+    @Flag(name: .long, help: "Print JSON for machines instead of human text.")
+    var json = false
+
+    var directory: String { SignetHome.resolve(home) }
+}
+
+/// Runs a command body and turns any error into one line on stderr and exit status 1.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data(("signet: " + describe(error) + "\n").utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// One line describing an error, whatever its type, with no secrets (errors never carry PINs).
+func describe(_ error: any Error) -> String {
+    let text: String
+    switch error {
+    case let error as SignetError: text = error.reason
+    case let error as CustomStringConvertible: text = error.description
+    default: text = "\(error)"
+    }
+    return text.replacingOccurrences(of: "\n", with: " ")
+}
+
+/// JSON output with stable key order and snake_case keys.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+func readFile(_ path: String, what: String) throws -> [UInt8] {
+    if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw SignetError.notFound("Cannot read \(what) \(path): no such file or not readable")
+    }
+    return Array(data)
+}
+
+extension Date {
+    var iso8601: String { ISO8601DateFormatter().string(from: self) }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what Signet needs on Debian/Ubuntu, skipping what is already there. Idempotent.
+#   runtime: softhsm2 (embedded HSM), libsqlite3
+#   build:   libsofthsm2-dev (PKCS#11 headers), libsqlite3-dev
+#   tests:   openssl, opensc (pkcs11-tool), osslsigncode, a JDK (jarsigner), python3-pip + pkilint
+set -euo pipefail
+
+want=(softhsm2 libsofthsm2-dev libsqlite3-dev openssl opensc osslsigncode curl)
+[ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev openssl curl)
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${1:-}" != "--runtime-only" ] && ! command -v jarsigner >/dev/null 2>&1; then
+  missing+=(default-jdk-headless)
+fi
+
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" != "--runtime-only" ]; then
+  if ! command -v lint_pkix_cert >/dev/null 2>&1; then
+    echo "install-deps: installing pkilint from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check pkilint==0.13.3
+  fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "install-deps: Swift 6.1 or newer is required (https://www.swift.org/install/linux/)" >&2
+  exit 1
+fi
