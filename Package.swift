@@ -112,8 +112,12 @@ let package = Package(
             dependencies: ["SignetHSM", "SignetRuntime", "SignetTestSupport"]
         ),
         .testTarget(
+            name: "SignetRuntimeTests",
+            dependencies: ["SignetRuntime", "SignetTestSupport", .product(name: "X509", package: "swift-certificates"), .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
             name: "SignetStoreTests",
-            dependencies: ["SignetStore", "SignetTestSupport"]
+            dependencies: ["SignetStore", "SignetTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SignetServerTests",

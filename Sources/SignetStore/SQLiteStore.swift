@@ -97,7 +97,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front, so two processes
     /// sharing the file serialise cleanly), translating database errors into store errors.
-    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.writeWithoutTransaction { db in
                 var result: T?
@@ -114,7 +114,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         }
     }
 
-    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as SignetError {

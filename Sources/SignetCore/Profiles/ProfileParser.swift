@@ -89,9 +89,15 @@ public enum ProfileParser {
         guard let subjectNode = top["subject"] else { throw reader.fail(root, "missing 'subject'") }
         let subjectMap = try reader.mapping(subjectNode, "subject", allowed: Set(SubjectTemplate.Attribute.allCases.map(\.rawValue)))
         var fields: [(SubjectTemplate.Attribute, String)] = []
-        for (keyNode, _) in subjectMap {
+        for (keyNode, valueNode) in subjectMap {
             let attribute = SubjectTemplate.Attribute(rawValue: keyNode.string ?? "")!
-            fields.append((attribute, try reader.string(subjectMap, attribute.rawValue, required: true)!))
+            let template = try reader.string(subjectMap, attribute.rawValue, required: true)!
+            do {
+                _ = try SubjectTemplate(fields: [(attribute, template), (.commonName, "x")])
+            } catch let error as SignetError {
+                throw reader.fail(valueNode, "subject.\(attribute.rawValue): \(error.reason)")
+            }
+            fields.append((attribute, template))
         }
         let subject: SubjectTemplate
         do {

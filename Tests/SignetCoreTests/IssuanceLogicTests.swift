@@ -1,0 +1,181 @@
+import Crypto
+import Foundation
+@testable import SignetCore
+import SwiftASN1
+import Testing
+import X509
+
+/// Pure issuance logic: serials, CSR checks, certificate building and lint-before-sign. Keys here are
+/// in-memory swift-crypto keys standing in for the subject's own key and a throwaway issuer; the HSM
+/// and store paths are exercised in SignetRuntimeTests and InteropTests.
+@Suite struct IssuanceLogicTests {
+    static let profiles: ProfileSet = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let dir = url.path + "/Profiles"
+        let list = try! FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.map {
+            try! ProfileParser.parse(yaml: String(contentsOfFile: dir + "/" + $0, encoding: .utf8), file: $0)
+        }
+        return try! ProfileSet(list)
+    }()
+
+    static let urls = try! AuthorityURLs(baseURL: "http://127.0.0.1:8080/")
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A throwaway CA certificate made with the real builder, self-signed by an in-memory key.
+    static func issuer() throws -> (Certificate, P256.Signing.PrivateKey) {
+        let key = P256.Signing.PrivateKey()
+        let profile = try profiles.profile(named: "issuing-ca")
+        let subject = try profile.subject.render(.init(generation: 1, profile: profile.name))
+        let blueprint = CertificateBlueprint(
+            profile: try profiles.profile(named: "root-ca"), serial: SerialNumberGenerator().next(), subject: subject,
+            subjectKey: Certificate.PublicKey(key.publicKey), notBefore: now, notAfter: now + 86_400 * 365, issuerCertificate: nil,
+            issuerName: "", signatureAlgorithm: .ecdsaWithSHA256, urls: urls)
+        let unsigned = try CertificateBuilder.unsigned(blueprint)
+        let signature = try key.signature(for: Array(unsigned.tbsCertificateBytes))
+        return (try CertificateBuilder.assemble(tbs: Array(unsigned.tbsCertificateBytes), signatureAlgorithm: .ecdsaWithSHA256, signature: Array(signature.derRepresentation)), key)
+    }
+
+    static func leafBlueprint(issuer: Certificate, profile name: String = "prerelease-codesign") throws -> CertificateBlueprint {
+        let profile = try profiles.profile(named: name)
+        return CertificateBlueprint(
+            profile: profile, serial: SerialNumberGenerator().next(),
+            subject: try profile.subject.render(.init(team: "payments", requester: "alice", release: "1.0", generation: 1, profile: profile.name)),
+            subjectKey: Certificate.PublicKey(P256.Signing.PrivateKey().publicKey), notBefore: now, notAfter: now + 86_400,
+            issuerCertificate: issuer, issuerName: "issuing-ca-1", signatureAlgorithm: .ecdsaWithSHA256, urls: urls)
+    }
+
+    @Test("serials are 20 octets, positive, and unique over 10,000 draws")
+    func serials() {
+        let generator = SerialNumberGenerator()
+        var seen = Set<String>()
+        for _ in 0..<10_000 {
+            let serial = generator.next()
+            #expect(serial.bytes.count == 20)
+            #expect(serial.bytes.first! & 0x80 == 0 && serial.bytes.first! != 0)
+            seen.insert(serial.hex)
+        }
+        #expect(seen.count == 10_000)
+    }
+
+    @Test("a leaf built from the profile passes lint and carries the DESIGN.md extensions")
+    func leafPassesLint() throws {
+        let (issuer, issuerKey) = try Self.issuer()
+        let unsigned = try CertificateBuilder.unsigned(try Self.leafBlueprint(issuer: issuer))
+        let findings = CertificateLinter().lint(unsigned, profile: try Self.profiles.profile(named: "prerelease-codesign"), issuer: issuer)
+        #expect(findings.isEmpty, "\(findings)")
+        let ext = unsigned.extensions
+        #expect(try ext.basicConstraints == .notCertificateAuthority)
+        #expect(try ext.keyUsage?.digitalSignature == true)
+        #expect(try Array(ext.extendedKeyUsage!) == [.codeSigning])
+        #expect(ext[oid: .X509ExtensionID.keyUsage]?.critical == true)
+        let aia = try #require(try ext.authorityInformationAccess)
+        #expect(Array(aia).map(\.location) == [.uniformResourceIdentifier("http://127.0.0.1:8080/ocsp"), .uniformResourceIdentifier("http://127.0.0.1:8080/ca/issuing-ca-1.crt")])
+        let cdp = try CRLDistributionPointsReader.uris(ext)
+        #expect(cdp == ["http://127.0.0.1:8080/crl/issuing-ca-1.crl"])
+        // The signed certificate is the same TBS with the issuer's signature around it.
+        let tbs = Array(unsigned.tbsCertificateBytes)
+        let signed = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: .ecdsaWithSHA256, signature: Array(try issuerKey.signature(for: tbs).derRepresentation))
+        #expect(Array(signed.tbsCertificateBytes) == tbs)
+        #expect(issuer.publicKey.isValidSignature(signed.signature, for: signed))
+    }
+
+    @Test("lint catches a validity beyond the profile and an issuer mismatch")
+    func lintCatchesProblems() throws {
+        let (issuer, _) = try Self.issuer()
+        var blueprint = try Self.leafBlueprint(issuer: issuer)
+        blueprint.notAfter = blueprint.notBefore + 8 * 86_400
+        let tooLong = CertificateLinter().lint(try CertificateBuilder.unsigned(blueprint), profile: blueprint.profile, issuer: issuer)
+        #expect(tooLong.map(\.rule) == ["validity"])
+
+        let (otherIssuer, _) = try Self.issuer()
+        let fine = try CertificateBuilder.unsigned(try Self.leafBlueprint(issuer: issuer))
+        let mismatched = CertificateLinter().lint(fine, profile: blueprint.profile, issuer: otherIssuer)
+        #expect(mismatched.map(\.rule).contains("key-identifiers"))
+
+        // A code-signing certificate checked against the timestamping profile breaks several rules.
+        let wrongProfile = CertificateLinter().lint(fine, profile: try Self.profiles.profile(named: "timestamping"), issuer: issuer)
+        #expect(Set(wrongProfile.map(\.rule)).isSuperset(of: ["extended-key-usage", "policies"]))
+    }
+
+    @Test("an OCSP-signer certificate carries ocsp-nocheck and no CDP")
+    func ocspSigner() throws {
+        let (issuer, _) = try Self.issuer()
+        let unsigned = try CertificateBuilder.unsigned(try Self.leafBlueprint(issuer: issuer, profile: "ocsp-signer"))
+        #expect(CertificateLinter().lint(unsigned, profile: try Self.profiles.profile(named: "ocsp-signer"), issuer: issuer).isEmpty)
+        #expect(unsigned.extensions[oid: [1, 3, 6, 1, 5, 5, 7, 48, 1, 5]] != nil)
+        #expect(unsigned.extensions[oid: [2, 5, 29, 31]] == nil)
+    }
+
+    @Test("CSRs: garbage, truncated and wrongly signed ones are refused with the reason")
+    func csrInput() throws {
+        let key = P256.Signing.PrivateKey()
+        let csr = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("dev") }, privateKey: .init(key), attributes: .init(),
+            signatureAlgorithm: .ecdsaWithSHA256)
+        let der = try csr.derBytes()
+        let pem = try csr.serializeAsPEM().pemString
+        #expect(try CSRInput.parse(der).publicKey == Certificate.PublicKey(key.publicKey))
+        #expect(try CSRInput.parse(Array(pem.utf8)).publicKey == Certificate.PublicKey(key.publicKey))
+
+        #expect { try CSRInput.parse([]) } throws: { ($0 as? SignetError)?.code == .malformedInput }
+        #expect { try CSRInput.parse(Array("hello".utf8)) } throws: { ($0 as? SignetError)?.code == .malformedInput }
+        #expect { try CSRInput.parse(Array(der.prefix(der.count / 2))) } throws: { ($0 as? SignetError)?.code == .malformedInput }
+        #expect { try CSRInput.parse(Array("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".utf8)) } throws: { ($0 as? SignetError)?.code == .malformedInput }
+        var tampered = der
+        tampered[tampered.count - 3] ^= 0x01  // inside the signature value
+        #expect { try CSRInput.parse(tampered) } throws: { ($0 as? SignetError)?.code == .badSignature || ($0 as? SignetError)?.code == .malformedInput }
+        // Change the subject instead: the DER stays valid, the signature no longer matches.
+        let other = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("dew") }, privateKey: .init(key), attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256)
+        var swapped = try other.derBytes()
+        if let index = swapped.firstIndex(of: UInt8(ascii: "w")) { swapped[index] = UInt8(ascii: "v") }
+        #expect { try CSRInput.parse(swapped) } throws: { ($0 as? SignetError)?.code == .badSignature }
+    }
+
+    @Test("access policy: roles, teams and admins")
+    func access() throws {
+        let profile = try Self.profiles.profile(named: "prerelease-codesign")
+        let dev = Principal(name: "alice", role: .developer, team: "payments")
+        #expect(throws: Never.self) { try AccessPolicy.checkIssue(dev, profile: profile, team: "payments") }
+        #expect { try AccessPolicy.checkIssue(dev, profile: profile, team: "search") } throws: { ($0 as? SignetError)?.code == .forbidden }
+        let auditor = Principal(name: "eve", role: .auditor, team: nil)
+        #expect { try AccessPolicy.checkIssue(auditor, profile: profile, team: nil) } throws: { ($0 as? SignetError)?.code == .forbidden }
+        #expect { try AccessPolicy.checkRevoke(dev) } throws: { ($0 as? SignetError)?.code == .forbidden }
+        #expect(throws: Never.self) { try AccessPolicy.checkRead(auditor, team: "search") }
+        #expect { try AccessPolicy.checkRead(dev, team: "search") } throws: { ($0 as? SignetError)?.code == .forbidden }
+    }
+
+    @Test("audit chain: intact chains verify, edits, deletions and reorders are named")
+    func auditChain() {
+        var entries: [AuditEntry] = []
+        var previous = AuditChain.genesis
+        for i in 1...5 {
+            let event = AuditEvent(time: Self.now + Double(i), actor: "alice", role: "admin", action: "certificate.issue", target: "serial\(i)", details: ["k": "v\(i)"])
+            let hash = AuditChain.hash(sequence: Int64(i), event: event, previousHash: previous)
+            entries.append(AuditEntry(sequence: Int64(i), event: event, previousHash: previous, hash: hash))
+            previous = hash
+        }
+        #expect(AuditChain.firstBreak(in: entries) == nil)
+        var edited = entries
+        edited[2].event.details["k"] = "forged"
+        #expect(AuditChain.firstBreak(in: edited)?.0.sequence == 3)
+        var deleted = entries
+        deleted.remove(at: 1)
+        #expect(AuditChain.firstBreak(in: deleted)?.0.sequence == 3)
+        var reordered = entries
+        reordered.swapAt(3, 4)
+        #expect(AuditChain.firstBreak(in: reordered)?.0.sequence == 5)
+    }
+}
+
+/// Reads CDP URIs back through the wire type.
+enum CRLDistributionPointsReader {
+    static func uris(_ extensions: Certificate.Extensions) throws -> [String] {
+        guard let ext = extensions[oid: [2, 5, 29, 31]] else { return [] }
+        return try SignetWireCDP(derEncoded: ext.value).uris
+    }
+}
+
+import SignetWire
+typealias SignetWireCDP = CRLDistributionPoints

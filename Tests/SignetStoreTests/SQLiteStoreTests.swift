@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import SignetCore
+import SignetStore
+import SignetTestSupport
+import Testing
+
+/// The SQLite store on a real database file.
+@Suite struct SQLiteStoreTests {
+    static func store() throws -> SQLiteStore {
+        try SQLiteStore(path: TestEnvironment.temporaryDirectory("store") + "/signet.db")
+    }
+
+    static func event(_ action: String, _ target: String? = nil) -> AuditEvent {
+        AuditEvent(time: Date(), actor: "tester", role: "admin", action: action, target: target)
+    }
+
+    static func pending(_ serial: String, team: String = "payments", notAfter: Date = Date() + 86_400) -> PendingCertificate {
+        PendingCertificate(record: CertificateRecord(
+            serial: serial, issuer: "issuing-ca-1", profile: "prerelease-codesign", subject: "CN=x", team: team, release: nil, requester: "alice",
+            keyID: nil, notBefore: Date() - 60, notAfter: notAfter, status: .pending, der: nil, createdAt: Date()), tbs: [0x30, 0x00])
+    }
+
+    @Test("reserve, complete and revoke move a certificate through its states exactly once")
+    func lifecycle() async throws {
+        let store = try Self.store()
+        try await store.reserve(Self.pending("01aa"))
+        await #expect { try await store.reserve(Self.pending("01aa")) } throws: { ($0 as? SignetError)?.code == .conflict }
+        await #expect { try await store.revoke(serial: "01aa", reason: .keyCompromise, at: Date(), event: Self.event("certificate.revoke")) } throws: {
+            ($0 as? SignetError)?.code == .conflict
+        }
+        let completed = try await store.complete(serial: "01aa", der: [1, 2, 3], event: Self.event("certificate.issue", "01aa"))
+        #expect(completed.status == .valid && completed.der == [1, 2, 3])
+        await #expect { try await store.complete(serial: "01aa", der: [9], event: Self.event("certificate.issue")) } throws: { ($0 as? SignetError)?.code == .conflict }
+        let revoked = try await store.revoke(serial: "01aa", reason: .keyCompromise, at: Date(), event: Self.event("certificate.revoke", "01aa"))
+        #expect(revoked.status == .revoked && revoked.revocationReason == .keyCompromise)
+        await #expect { try await store.revoke(serial: "01aa", reason: .superseded, at: Date(), event: Self.event("certificate.revoke")) } throws: { ($0 as? SignetError)?.code == .conflict }
+        await #expect { try await store.revoke(serial: "02bb", reason: .superseded, at: Date(), event: Self.event("certificate.revoke")) } throws: { ($0 as? SignetError)?.code == .notFound }
+        // Two successful state changes, two audit entries: failed attempts left no trace.
+        #expect(try await store.auditEntries(after: 0, limit: 100).map(\.event.action) == ["certificate.issue", "certificate.revoke"])
+    }
+
+    @Test("queries filter by team, status and expiry window, with keyset pagination")
+    func queries() async throws {
+        let store = try Self.store()
+        let now = Date()
+        for (i, (team, hours)) in [("payments", 2.0), ("payments", 30), ("search", 2), ("payments", -1)].enumerated() {
+            let serial = String(format: "%02x", i + 1)
+            try await store.reserve(Self.pending(serial, team: team, notAfter: now + hours * 3600))
+            _ = try await store.complete(serial: serial, der: [0], event: Self.event("certificate.issue", serial))
+        }
+        #expect(try await store.certificates(.init(team: "payments")).map(\.serial) == ["01", "02", "04"])
+        #expect(try await store.certificates(.init(team: "payments", expiringBefore: now + 48 * 3600, now: now)).map(\.serial) == ["01", "02"])
+        #expect(try await store.certificates(.init(expiringBefore: now + 3 * 3600, now: now)).map(\.serial) == ["01", "03"])
+        #expect(try await store.certificates(.init(expiredAt: now)).map(\.serial) == ["04"])
+        #expect(try await store.certificates(.init(after: "02", limit: 1)).map(\.serial) == ["03"])
+        #expect(try await store.countCertificates(.init(team: "search")) == 1)
+    }
+
+    @Test("the audit trail is chained in the database; a direct edit, deletion or reorder is detected")
+    func auditTampering() async throws {
+        let store = try Self.store()
+        for i in 1...6 { try await store.append(Self.event("test.event", "t\(i)")) }
+        let intact = try await store.auditEntries(after: 0, limit: 100)
+        #expect(AuditChain.firstBreak(in: intact) == nil)
+
+        try await store.write("tamper") { db in try db.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3") }
+        #expect(AuditChain.firstBreak(in: try await store.auditEntries(after: 0, limit: 100))?.0.sequence == 3)
+
+        let store2 = try Self.store()
+        for i in 1...6 { try await store2.append(Self.event("test.event", "t\(i)")) }
+        try await store2.write("delete") { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4") }
+        #expect(AuditChain.firstBreak(in: try await store2.auditEntries(after: 0, limit: 100))?.0.sequence == 5)
+    }
+
+    @Test("a pending key becomes active only together with its authority, in one transaction")
+    func authorityCommit() async throws {
+        let store = try Self.store()
+        let key = KeyRecord(id: "aa", label: "signet/root-ca-1", algorithm: .ecP384, purpose: .rootCA, state: .pending, createdAt: Date())
+        try await store.recordPendingKey(key, event: Self.event("key.generate", "aa"))
+        try await store.reserve(Self.pending("0101"))
+        let authority = AuthorityRecord(name: "root-ca-1", profile: "root-ca", kind: "root-ca", generation: 1, keyID: "aa", parent: nil,
+                                        certificateSerial: "0101", certificateDER: [1], state: .active, createdAt: Date(), notAfter: Date() + 1000, rotateAt: nil)
+        // Wrong serial: nothing of the three changes must stick.
+        var broken = authority
+        broken.certificateSerial = "ffff"
+        await #expect(throws: SignetError.self) { try await store.completeAuthority(broken, der: [1], events: []) }
+        #expect(try await store.key(id: "aa")?.state == .pending)
+        #expect(try await store.authorities().isEmpty)
+
+        try await store.completeAuthority(authority, der: [1], events: [Self.event("authority.create", "root-ca-1")])
+        #expect(try await store.key(id: "aa")?.state == .active)
+        #expect(try await store.authority(named: "root-ca-1")?.certificateSerial == "0101")
+        #expect(try await store.certificate(serial: "0101")?.status == .valid)
+    }
+}
