@@ -1,6 +1,7 @@
 import CPKCS11
 import Crypto
 import Foundation
+import Metrics
 import SignetCore
 import X509
 
@@ -14,6 +15,7 @@ public struct HSMKey: SigningKey {
     public let publicKey: Certificate.PublicKey
     let handle: CK_OBJECT_HANDLE
     let pool: HSMSessionPool
+
 
     public func signDigest(_ digest: [UInt8], algorithm digestAlgorithm: DigestAlgorithm) throws -> [UInt8] {
         guard digest.count == digestAlgorithm.outputLength else {
@@ -33,6 +35,10 @@ public struct HSMKey: SigningKey {
             outputLength = algorithm.rsaModulusBits! / 8
         }
         let functions = pool.module.functions
+        let started = DispatchTime.now().uptimeNanoseconds
+        // Time spent in the token per signature, including waiting for a free session. The timer is
+        // looked up per call so it binds to whatever metrics backend is bootstrapped by then.
+        defer { Timer(label: "signet_hsm_sign_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         let raw: [UInt8] = try pool.withSession { session in
             try pool.module.check(functions.C_SignInit!(session, &mechanism, handle), "C_SignInit", "starting a signature with \(reference)")
             var signature = [UInt8](repeating: 0, count: outputLength)

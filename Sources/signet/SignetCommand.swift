@@ -11,7 +11,8 @@ struct SignetCommand: AsyncParsableCommand {
         commandName: "signet",
         abstract: "Signet: a test-signing certificate authority whose keys never leave the HSM.",
         subcommands: [
-            InitCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
+            InitCommand.self, ServeCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
+            TokenCommand.self,
         ]
     )
 }

@@ -29,4 +29,16 @@ public enum AccessPolicy {
             }
         }
     }
+
+    /// May `principal` create or revoke API tokens?
+    public static func checkManageTokens(_ principal: Principal) throws {
+        guard principal.role == .admin else { throw SignetError.forbidden("Only admins may manage tokens; \(principal.name) is \(principal.role)") }
+    }
+
+    /// May `principal` read inventory and audit?
+    public static func checkAudit(_ principal: Principal) throws {
+        guard principal.role == .admin || principal.role == .auditor else {
+            throw SignetError.forbidden("Only admins and auditors may read inventory and audit; \(principal.name) is \(principal.role)")
+        }
+    }
 }

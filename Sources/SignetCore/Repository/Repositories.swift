@@ -86,4 +86,7 @@ public enum AuditAction {
     public static let certificateIssue = "certificate.issue"
     public static let certificateRefuse = "certificate.refuse"
     public static let certificateRevoke = "certificate.revoke"
+    public static let tokenCreate = "token.create"
+    public static let tokenRevoke = "token.revoke"
+    public static let authFail = "auth.fail"
 }

@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import Metrics
+import SignetCore
+import X509
+
+/// `/api/v1/certificates`: issue for a CSR, list, fetch, revoke.
+struct CertificateController {
+    let services: SignetServices
+
+    func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
+        table.add(router, .post, "/api/v1/certificates", issue)
+        table.add(router, .get, "/api/v1/certificates", list)
+        table.add(router, .get, "/api/v1/certificates/{serial}", show)
+        table.add(router, .post, "/api/v1/certificates/{serial}/revoke", revoke)
+    }
+
+    struct IssueBody: Decodable {
+        let profile: String
+        let csr: String
+        let validity: String?
+        let release: String?
+    }
+
+    struct IssuedBody: Encodable {
+        let serial: String
+        let certificate: String
+        let chain: [String]
+        let notAfter: Date
+    }
+
+    @Sendable func issue(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await JSONBody.decode(IssueBody.self, from: request, context: context, allowed: ["profile", "csr", "validity", "release"])
+        let validity = try body.validity.map(ValidityDuration.init(parsing:))
+        // The team comes from the token, never from the body (DESIGN.md "HTTP contract").
+        let issued = try await services.ca.issue(
+            IssuanceRequest(profile: body.profile, csr: Array(body.csr.utf8), team: principal.team, release: body.release, validity: validity),
+            by: principal)
+        Counter(label: "signet_certificates_issued_total", dimensions: [("profile", body.profile)]).increment()
+        return try JSONBody.response(IssuedBody(
+            serial: issued.record.serial, certificate: try issued.certificate.serializeAsPEM().pemString,
+            chain: try issued.chain.map { try $0.serializeAsPEM().pemString }, notAfter: issued.record.notAfter), status: .created)
+    }
+
+    struct ListBody: Encodable {
+        let certificates: [CertificateSummary]
+        /// Pass as `after` to get the next page; absent on the last page.
+        let next: String?
+    }
+
+    @Sendable func list(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let params = request.uri.queryParameters
+        let known: Set<String> = ["status", "team", "profile", "issuer", "release", "expiring_within", "after", "limit"]
+        let unknown = Set(params.map { String($0.key) }).subtracting(known)
+        guard unknown.isEmpty else { throw SignetError.malformed("Unknown query parameter(s) \(unknown.sorted().joined(separator: ", "))") }
+        let now = services.clock.now()
+        var query = CertificateQuery(now: now)
+        if let limitText = params["limit"] {
+            guard let limit = Int(limitText), (1...1000).contains(limit) else { throw SignetError.malformed("limit must be an integer from 1 to 1000") }
+            query.limit = limit
+        }
+        switch params["status"].map(String.init) {
+        case nil: break
+        case "expired": query.expiredAt = now
+        case let text?:
+            guard let status = CertificateStatus(rawValue: text) else { throw SignetError.malformed("Unknown status '\(text)'; use valid, revoked, expired or pending") }
+            query.status = status
+        }
+        query.team = params["team"].map(String.init)
+        query.profile = params["profile"].map(String.init)
+        query.issuer = params["issuer"].map(String.init)
+        query.release = params["release"].map(String.init)
+        query.after = params["after"].map { String($0).lowercased() }
+        if let within = params["expiring_within"] {
+            query.expiringBefore = now.addingTimeInterval(try ValidityDuration(parsing: String(within)).timeInterval)
+        }
+        // Developers and CI see their own team only; asking for another team is a 403, not an empty list.
+        if principal.role == .developer || principal.role == .ci {
+            if let team = query.team, team != principal.team {
+                throw SignetError.forbidden("\(principal.name) may only list certificates of team \(principal.team ?? "(none)")")
+            }
+            query.team = principal.team
+        }
+        let pageSize = query.limit
+        query.limit = pageSize + 1
+        let records = try await services.repository.certificates(query)
+        let page = Array(records.prefix(pageSize))
+        return try JSONBody.response(ListBody(certificates: page.map { $0.summary(at: now) }, next: records.count > pageSize ? page.last?.serial : nil))
+    }
+
+    struct ShowBody: Encodable {
+        let certificate: CertificateSummary
+        let pem: String?
+    }
+
+    func record(_ context: SignetRequestContext) async throws -> CertificateRecord {
+        let serial = (context.parameters.get("serial") ?? "").lowercased()
+        guard Hex.decode(serial) != nil else { throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'") }
+        guard let record = try await services.repository.certificate(serial: serial) else {
+            throw SignetError.notFound("No certificate with serial \(serial)")
+        }
+        return record
+    }
+
+    @Sendable func show(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let record = try await record(context)
+        try AccessPolicy.checkRead(principal, team: record.team)
+        let accept = request.headers[.accept] ?? "application/json"
+        if accept.contains("application/pkix-cert") {
+            guard let der = record.der else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
+            return JSONBody.bytes(der, contentType: "application/pkix-cert")
+        }
+        let pem = try record.der.map { try Certificate(derEncoded: $0).serializeAsPEM().pemString }
+        if accept.contains("application/x-pem-file") || accept.contains("application/pem-certificate-chain") {
+            guard let pem else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
+            return JSONBody.bytes(Array((pem + "\n").utf8), contentType: "application/x-pem-file")
+        }
+        return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: pem))
+    }
+
+    struct RevokeBody: Decodable {
+        let reason: String?
+    }
+
+    @Sendable func revoke(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try AccessPolicy.checkRevoke(principal)
+        let body = try await JSONBody.decode(RevokeBody.self, from: request, context: context, allowed: ["reason"])
+        let reason = try RevocationReason(parsing: body.reason ?? "unspecified")
+        let serial = (context.parameters.get("serial") ?? "").lowercased()
+        let record = try await services.ca.revoke(serial: serial, reason: reason, by: principal)
+        Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name)]).increment()
+        return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: nil))
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Prometheus
+import SignetCore
+
+/// Unauthenticated endpoints for relying parties and operators: CA certificates (the AIA caIssuers
+/// target), health, metrics and the OpenAPI document.
+struct PublicController {
+    let services: SignetServices
+    let metrics: PrometheusCollectorRegistry
+
+    func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
+        table.add(router, .get, "/ca/{file}", caCertificate)
+        table.add(router, .get, "/healthz", health)
+        table.add(router, .get, "/metrics", prometheus)
+        table.add(router, .get, "/openapi.json", openAPI)
+    }
+
+    /// `/ca/<name>.crt`: an authority by name (`issuing-ca-1.crt`), or the newest active `root.crt` /
+    /// `issuing.crt`. Retired authorities stay published: old chains must keep building.
+    @Sendable func caCertificate(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let file = context.parameters.get("file") ?? ""
+        guard file.hasSuffix(".crt") else { throw SignetError.notFound("CA certificates are served as /ca/<name>.crt") }
+        let name = String(file.dropLast(4))
+        let aliases = ["root": "root-ca", "issuing": "issuing-ca"]
+        let authorities = try await services.repository.authorities()
+        let match: AuthorityRecord?
+        if let profile = aliases[name] {
+            match = authorities.filter { $0.profile == profile && $0.state == .active }.max { $0.generation < $1.generation }
+        } else {
+            match = authorities.first { $0.name == name && ($0.kind == Profile.Kind.rootCA.rawValue || $0.kind == Profile.Kind.issuingCA.rawValue) }
+        }
+        guard let authority = match else { throw SignetError.notFound("No CA certificate named \(name)") }
+        var headers = HTTPFields()
+        headers[.cacheControl] = "public, max-age=3600"
+        return JSONBody.bytes(authority.certificateDER, contentType: "application/pkix-cert", extra: headers)
+    }
+
+    struct Health: Encodable {
+        let status: String
+        let authorities: [String]
+    }
+
+    @Sendable func health(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        // Touch the store so a broken database shows up here, not only in failing requests.
+        _ = try await services.repository.countCertificates(.init(status: .pending, limit: 1))
+        return try JSONBody.response(Health(status: "ok", authorities: services.ca.authorities.map(\.name)))
+    }
+
+    @Sendable func prometheus(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        JSONBody.bytes(metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    @Sendable func openAPI(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        JSONBody.bytes(Array(OpenAPIDocument.json.utf8), contentType: "application/json")
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import SignetCore
+
+/// Everything the HTTP server needs, assembled by the caller (the `signet serve` command or a test)
+/// from an opened home. The server sees only Core types and protocols: it cannot reach the HSM
+/// except through the signing keys the certificate authority already holds.
+public struct SignetServices: Sendable {
+    public let ca: CertificateAuthority
+    public let repository: any SignetRepository & TokenRepository
+    public let tokens: APITokens
+    public let clock: any SignetClock
+
+    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository) {
+        self.ca = ca
+        self.repository = repository
+        self.clock = ca.clock
+        self.tokens = APITokens(repository: repository, clock: ca.clock)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import SignetCore
+
+/// The one JSON error shape of the API, `{"error": {"code": "...", "message": "..."}}`, with the
+/// HTTP status that matches the failure. Core errors are mapped here and only here.
+public struct APIError: HTTPResponseError {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    /// Maps any error to the status and code a client should see. Unknown errors become a 500 with
+    /// a message that points at the request id; their detail goes to the log only.
+    public init(_ error: any Error, requestID: String) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as SignetError:
+            let status: HTTPResponse.Status
+            switch error.code {
+            case .malformedInput, .badSignature: status = .badRequest
+            case .policyRefused: status = .unprocessableContent
+            case .notFound: status = .notFound
+            case .conflict: status = .conflict
+            case .forbidden: status = .forbidden
+            case .unauthenticated: status = .unauthorized
+            case .keyCustody, .storage: status = .serviceUnavailable
+            default: status = .internalServerError
+            }
+            let message = status.code >= 500 ? "\(error.reason) (request \(requestID))" : error.reason
+            self.init(status: status, code: error.code.name, message: message)
+        case let error as HTTPError:
+            let code: String
+            switch error.status {
+            case .contentTooLarge: code = "too_large"
+            case .notFound: code = "not_found"
+            case .methodNotAllowed: code = "method_not_allowed"
+            case .badRequest: code = "malformed_input"
+            case .unsupportedMediaType: code = "unsupported_media_type"
+            default: code = error.status.code >= 500 ? "internal_error" : "http_\(error.status.code)"
+            }
+            let message = error.body ?? (error.status == .contentTooLarge ? "Request body is too large" : error.status.reasonPhrase)
+            self.init(status: error.status, code: code, message: message)
+        default:
+            self.init(status: .internalServerError, code: "internal_error", message: "Internal error; see the server log for request \(requestID)")
+        }
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"signet\"" }
+        let body = ErrorBody(error: .init(code: code, message: message))
+        let data = try JSONEncoder().encode(body)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    struct ErrorBody: Codable {
+        struct Detail: Codable {
+            let code: String
+            let message: String
+        }
+        let error: Detail
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SignetCore
+import SignetRuntime
+import SignetServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP server (API, CA certificates, CRLs, OCSP, TSA, metrics). Stops gracefully on SIGTERM/SIGINT.")
+
+    @OptionGroup var options: HomeOptions
+
+    @Option(help: "Address to listen on, host:port (default: listen in config.yaml, 127.0.0.1:8080). Port 0 picks a free port.")
+    var listen: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain for a TLS listener.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for the TLS listener.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        try await runReporting {
+            let home = try SignetHome.open(options.directory)
+            let (host, port) = try SignetApplication.Settings.parseListen(listen ?? home.config.listen)
+            guard let level = Logger.Level(rawValue: logLevel) else { throw SignetError.malformed("Unknown log level '\(logLevel)'") }
+            let runtime = try await SignetRuntime.open(home)
+            try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
+            let services = SignetServices(ca: runtime.ca, repository: runtime.store)
+            let scheme = tlsCert == nil ? "http" : "https"
+            let app = try SignetApplication.build(
+                services: services,
+                settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level),
+                onServerRunning: { bound in
+                    FileHandle.standardOutput.write(Data("Signet listening on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
+                })
+            try await app.runService()
+        }
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API bearer tokens.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token; prints it once (only its hash is stored).")
+
+        @OptionGroup var options: HomeOptions
+
+        @Option(help: "developer, ci, admin or auditor.")
+        var role: String
+
+        @Option(help: "Team (required for developer and ci).")
+        var team: String?
+
+        @Option(help: "Name recorded as the requester of certificates issued with this token.")
+        var name: String?
+
+        @Option(help: "Lifetime, e.g. 30d (default: no expiry).")
+        var expires: String?
+
+        func run() async throws {
+            try await runReporting {
+                guard let role = Role(rawValue: role) else {
+                    throw SignetError.malformed("Unknown role '\(self.role)'; use developer, ci, admin or auditor")
+                }
+                let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
+                let tokens = APITokens(repository: view.store, clock: view.clock)
+                let (token, record) = try await tokens.create(
+                    role: role, team: team, name: name, expiresIn: try expires.map(ValidityDuration.init(parsing:)), by: SignetRuntime.localOperator())
+                if options.json {
+                    try printJSON(["id": record.id, "token": token, "name": record.name, "role": record.role.rawValue, "team": record.team ?? "",
+                                   "expires_at": record.expiresAt?.iso8601 ?? ""])
+                } else {
+                    print(token)
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
+        @OptionGroup var options: HomeOptions
+
+        func run() async throws {
+            try await runReporting {
+                let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
+                let records = try await view.store.tokens()
+                if options.json {
+                    try printJSON(records.map { ["id": $0.id, "name": $0.name, "role": $0.role.rawValue, "team": $0.team ?? "",
+                                                 "expires_at": $0.expiresAt?.iso8601 ?? "", "revoked_at": $0.revokedAt?.iso8601 ?? ""] })
+                } else {
+                    for r in records {
+                        let state = r.revokedAt != nil ? "revoked" : (r.isUsable(at: view.clock.now()) ? "active" : "expired")
+                        print("\(r.id)  \(state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \((r.team ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.name)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.")
+        @OptionGroup var options: HomeOptions
+        @Argument(help: "Token id (the 8 hex characters after sgt_).") var id: String
+
+        func run() async throws {
+            try await runReporting {
+                let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
+                let record = try await APITokens(repository: view.store, clock: view.clock).revoke(id: id, by: SignetRuntime.localOperator())
+                print("Revoked token \(record.id) (\(record.name))")
+            }
+        }
+    }
+}

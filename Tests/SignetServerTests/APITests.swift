@@ -1,0 +1,261 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SignetCore
+import SwiftASN1
+import SignetRuntime
+@testable import SignetServer
+import SignetTestSupport
+import Testing
+import X509
+
+/// The HTTP API in-process (HummingbirdTesting's router client) on a real home: SoftHSM2 token,
+/// SQLite store. Every refusal must use the JSON error shape with the right status and change nothing.
+@Suite struct APITests {
+    struct Fixture {
+        let runtime: SignetRuntime
+        let services: SignetServices
+        let app: any ApplicationProtocol
+        var tokens: [String: String] = [:]
+
+        func token(_ name: String) -> String { tokens[name]! }
+    }
+
+    static func fixture() async throws -> Fixture {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let services = SignetServices(ca: runtime.ca, repository: runtime.store)
+        var fixture = Fixture(runtime: runtime, services: services, app: try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical)))
+        let admin = Principal(name: "root", role: .admin, team: nil)
+        for (name, role, team) in [("admin", Role.admin, nil), ("teamadmin", .admin, "platform"), ("dev", .developer, "payments"), ("otherdev", .developer, "search"),
+                                   ("ci", .ci, "payments"), ("auditor", .auditor, nil)] as [(String, Role, String?)] {
+            fixture.tokens[name] = try await services.tokens.create(role: role, team: team, name: name, expiresIn: nil, by: admin).0
+        }
+        return fixture
+    }
+
+    static func csrPEM(_ key: P256.Signing.PrivateKey = .init()) throws -> String {
+        try CertificateSigningRequest(version: .v1, subject: try DistinguishedName { CommonName("dev") }, privateKey: .init(key),
+                                      attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256).serializeAsPEM().pemString
+    }
+
+    static func json(_ object: [String: Any]) -> ByteBuffer {
+        ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+    }
+
+    static func headers(_ token: String?, contentType: String? = "application/json", accept: String? = nil) -> HTTPFields {
+        var fields = HTTPFields()
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        if let contentType { fields[.contentType] = contentType }
+        if let accept { fields[.accept] = accept }
+        return fields
+    }
+
+    static func body(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+    }
+
+    /// Checks the one error shape and returns the code.
+    static func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(response.status == status, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
+        #expect(response.headers[HTTPField.Name("X-Request-Id")!] != nil, sourceLocation: sourceLocation)
+        let error = body(response)["error"] as? [String: String]
+        #expect(error?["message"]?.isEmpty == false, sourceLocation: sourceLocation)
+        if let code { #expect(error?["code"] == code, "\(String(buffer: response.body))", sourceLocation: sourceLocation) }
+    }
+
+    @Test("token → issue → fetch → list → revoke, with team and requester from the token")
+    func happyPath() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client in
+            let issued = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),
+                                                  body: Self.json(["profile": "prerelease-codesign", "csr": try Self.csrPEM(), "validity": "12h"]))
+            #expect(issued.status == .created, "\(String(buffer: issued.body))")
+            let result = Self.body(issued)
+            let serial = try #require(result["serial"] as? String)
+            let certificate = try Certificate(pemEncoded: try #require(result["certificate"] as? String))
+            #expect((result["chain"] as? [String])?.count == 2)
+            #expect(certificate.subject.description.contains("OU=payments"))
+            #expect(certificate.subject.description.contains("CN=dev pre-release signing"))
+            #expect(certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore) == 12 * 3600)
+
+            let shown = try await client.execute(uri: "/api/v1/certificates/\(serial)", method: .get, headers: Self.headers(f.token("dev")))
+            #expect(shown.status == .ok)
+            let summary = Self.body(shown)["certificate"] as? [String: Any]
+            #expect(summary?["team"] as? String == "payments" && summary?["requester"] as? String == "dev" && summary?["status"] as? String == "valid")
+
+            let der = try await client.execute(uri: "/api/v1/certificates/\(serial)", method: .get, headers: Self.headers(f.token("auditor"), accept: "application/pkix-cert"))
+            #expect(der.headers[.contentType] == "application/pkix-cert")
+            #expect(Array(buffer: der.body) == certificate.derBytes)
+            let pem = try await client.execute(uri: "/api/v1/certificates/\(serial)", method: .get, headers: Self.headers(f.token("admin"), accept: "application/x-pem-file"))
+            #expect(try Certificate(pemEncoded: String(buffer: pem.body)) == certificate)
+
+            let listed = try await client.execute(uri: "/api/v1/certificates?expiring_within=13h", method: .get, headers: Self.headers(f.token("dev")))
+            #expect((Self.body(listed)["certificates"] as? [[String: Any]])?.map { $0["serial"] as? String } == [serial])
+            let otherTeam = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(f.token("otherdev")))
+            #expect((Self.body(otherTeam)["certificates"] as? [[String: Any]])?.isEmpty == true)
+
+            let revoked = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token("admin")),
+                                                   body: Self.json(["reason": "keyCompromise"]))
+            #expect(revoked.status == .ok)
+            #expect((Self.body(revoked)["certificate"] as? [String: Any])?["revocation_reason"] as? String == "keyCompromise")
+            let again = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token("admin")),
+                                                 body: Self.json(["reason": "superseded"]))
+            Self.expectError(again, .conflict, "conflict")
+        }
+    }
+
+    @Test("each role may do exactly its part")
+    func roles() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client in
+            let issueBody = Self.json(["profile": "prerelease-codesign", "csr": try Self.csrPEM()])
+            for role in ["dev", "ci", "teamadmin"] {
+                let r = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token(role)), body: issueBody)
+                #expect(r.status == .created, "\(role): \(String(buffer: r.body))")
+            }
+            let auditorIssue = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("auditor")), body: issueBody)
+            Self.expectError(auditorIssue, .forbidden, "forbidden")
+            // An admin without a team cannot fill this profile's {team}: refused with the reason.
+            let teamless = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("admin")), body: issueBody)
+            Self.expectError(teamless, .unprocessableContent, "policy_refused")
+            let auditorList = try await client.execute(uri: "/api/v1/certificates?profile=prerelease-codesign", method: .get, headers: Self.headers(f.token("auditor")))
+            #expect((Self.body(auditorList)["certificates"] as? [Any])?.count == 3)
+
+            let serial = try #require(((Self.body(auditorList)["certificates"] as? [[String: Any]])?.first?["serial"]) as? String)
+            for role in ["dev", "ci", "auditor"] {
+                let r = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token(role)), body: Self.json([:]))
+                Self.expectError(r, .forbidden, "forbidden")
+                let t = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token(role)), body: Self.json(["role": "admin"]))
+                Self.expectError(t, .forbidden, "forbidden")
+            }
+            // The admin's certificate has no team; a developer may not read it, nor list another team.
+            let otherTeam = try await client.execute(uri: "/api/v1/certificates?team=search", method: .get, headers: Self.headers(f.token("dev")))
+            Self.expectError(otherTeam, .forbidden, "forbidden")
+            let payments = try await f.runtime.store.certificates(.init(team: "payments"))
+            let foreign = try await client.execute(uri: "/api/v1/certificates/\(payments[0].serial)", method: .get, headers: Self.headers(f.token("otherdev")))
+            Self.expectError(foreign, .forbidden, "forbidden")
+        }
+    }
+
+    @Test("tokens: created by admins, shown once, stored as hashes, revocable and expiring")
+    func tokens() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client in
+            let created = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")),
+                                                   body: Self.json(["role": "developer", "team": "payments", "name": "bob", "expires_in": "1h"]))
+            #expect(created.status == .created)
+            let token = try #require(Self.body(created)["token"] as? String)
+            let id = try #require(Self.body(created)["id"] as? String)
+            let stored = try await f.runtime.store.tokens().first { $0.id == id }
+            #expect(stored?.hash == APITokens.hash(token) && stored?.hash != token)
+            let raw = try String(contentsOfFile: f.runtime.home.databasePath, encoding: .isoLatin1)
+            #expect(!raw.contains(token))
+
+            let listed = try await client.execute(uri: "/api/v1/tokens", method: .get, headers: Self.headers(f.token("admin")))
+            #expect(!String(buffer: listed.body).contains(token))
+
+            let works = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(token))
+            #expect(works.status == .ok)
+            let revoked = try await client.execute(uri: "/api/v1/tokens/\(id)/revoke", method: .post, headers: Self.headers(f.token("admin")))
+            #expect(revoked.status == .ok)
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(token)), .unauthorized, "unauthenticated")
+            Self.expectError(try await client.execute(uri: "/api/v1/tokens/\(id)/revoke", method: .post, headers: Self.headers(f.token("admin"))), .conflict, "conflict")
+            Self.expectError(try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")), body: Self.json(["role": "developer"])), .badRequest)
+        }
+        // An expired token: create one that expires in a second, then wait it out.
+        let (short, _) = try await f.services.tokens.create(role: .auditor, team: nil, name: "brief", expiresIn: .init(seconds: 1), by: .init(name: "root", role: .admin, team: nil))
+        try await Task.sleep(for: .milliseconds(1100))
+        try await f.app.test(.router) { client in
+            let r = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(short))
+            Self.expectError(r, .unauthorized, "unauthenticated")
+            #expect((Self.body(r)["error"] as? [String: String])?["message"]?.contains("expired") == true)
+        }
+    }
+
+    @Test("bad input: the right status, the JSON error shape, no change to the store, and the server keeps serving")
+    func badInput() async throws {
+        let f = try await Self.fixture()
+        let goodCSR = try Self.csrPEM()
+        var badSignature = Array(try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("dev") }, privateKey: .init(P256.Signing.PrivateKey()),
+            attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256).derBytes())
+        badSignature[badSignature.count - 4] ^= 0x55
+        let badSignaturePEM = PEMDocument(type: "CERTIFICATE REQUEST", derBytes: badSignature).pemString
+        let before = try await f.runtime.store.countCertificates(.init())
+        let keys = try await f.runtime.store.keys()
+        try await f.app.test(.router) { client in
+            let post: (String?, ByteBuffer?) async throws -> TestResponse = { token, body in
+                try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(token), body: body)
+            }
+            Self.expectError(try await post(nil, Self.json(["profile": "prerelease-codesign", "csr": goodCSR])), .unauthorized, "unauthenticated")
+            Self.expectError(try await post("sgt_deadbeef_notarealtoken", Self.json(["profile": "prerelease-codesign", "csr": goodCSR])), .unauthorized, "unauthenticated")
+            Self.expectError(try await post("garbage", Self.json([:])), .unauthorized, "unauthenticated")
+            Self.expectError(try await post(f.token("dev"), ByteBuffer(string: "this is not json")), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), ByteBuffer(string: "[1,2]")), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign"])), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": goodCSR, "team": "search"])), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----"])), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": badSignaturePEM])), .badRequest, "bad_signature")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": goodCSR, "validity": "30d"])), .unprocessableContent, "policy_refused")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": goodCSR, "validity": "soon"])), .badRequest, "malformed_input")
+            Self.expectError(try await post(f.token("dev"), Self.json(["profile": "no-such", "csr": goodCSR])), .notFound, "not_found")
+            Self.expectError(try await post(f.token("dev"), ByteBuffer(repeating: UInt8(ascii: "a"), count: 70_000)), .contentTooLarge, "too_large")
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates/00ff", method: .get, headers: Self.headers(f.token("admin"))), .notFound, "not_found")
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates/nothex", method: .get, headers: Self.headers(f.token("admin"))), .badRequest)
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates/00ff/revoke", method: .post, headers: Self.headers(f.token("admin")), body: Self.json(["reason": "keyCompromise"])), .notFound, "not_found")
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates/00ff/revoke", method: .post, headers: Self.headers(f.token("admin")), body: Self.json(["reason": "stolen"])), .badRequest)
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates?limit=0", method: .get, headers: Self.headers(f.token("admin"))), .badRequest)
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates?colour=red", method: .get, headers: Self.headers(f.token("admin"))), .badRequest)
+            Self.expectError(try await client.execute(uri: "/no/such/route", method: .get), .notFound, "not_found")
+            Self.expectError(try await client.execute(uri: "/ca/nope.crt", method: .get), .notFound, "not_found")
+            // Still serving.
+            let ok = try await post(f.token("dev"), Self.json(["profile": "prerelease-codesign", "csr": goodCSR]))
+            #expect(ok.status == .created)
+        }
+        #expect(try await f.runtime.store.countCertificates(.init()) == before + 1)
+        #expect(try await f.runtime.store.keys() == keys)
+        let failedAuth = try await f.runtime.store.auditEntries(after: 0, limit: 10_000).filter { $0.event.action == "auth.fail" }
+        #expect(failedAuth.count == 2)  // a missing header is not an authentication attempt
+        #expect(failedAuth.contains { $0.event.target == "deadbeef" })
+        #expect(!failedAuth.contains { "\($0)".contains("notarealtoken") })
+    }
+
+    @Test("public endpoints: CA certificates, health, metrics")
+    func publicEndpoints() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client in
+            let root = try await client.execute(uri: "/ca/root.crt", method: .get)
+            #expect(root.status == .ok && root.headers[.contentType] == "application/pkix-cert")
+            let rootCert = try Certificate(derEncoded: Array(buffer: root.body))
+            #expect(rootCert.subject == rootCert.issuer)
+            let named = try await client.execute(uri: "/ca/issuing-ca-1.crt", method: .get)
+            #expect(try Certificate(derEncoded: Array(buffer: named.body)).issuer == rootCert.subject)
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(Self.body(health)["status"] as? String == "ok")
+            _ = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),
+                                         body: Self.json(["profile": "prerelease-codesign", "csr": try Self.csrPEM()]))
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("signet_certificates_issued_total{profile=\"prerelease-codesign\"}"))
+            #expect(metrics.contains("signet_hsm_sign_seconds"))
+            #expect(metrics.contains("http_server_request_duration"))
+        }
+    }
+
+    @Test("openapi.json describes exactly the routes the server registers")
+    func openAPIMatchesRoutes() async throws {
+        let f = try await Self.fixture()
+        let (_, routes) = SignetApplication.buildRouter(services: f.services)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
+        let registered = Set(routes.map { "\($0.method) \($0.path)" })
+        #expect(documented == registered, "only documented: \(documented.subtracting(registered)); only registered: \(registered.subtracting(documented))")
+        try await f.app.test(.router) { client in
+            let served = try await client.execute(uri: "/openapi.json", method: .get)
+            #expect(String(buffer: served.body) == OpenAPIDocument.json)
+        }
+    }
+}
