@@ -5,7 +5,7 @@
 #   tests:   openssl, opensc (pkcs11-tool), osslsigncode, a JDK (jarsigner), python3-pip + pkilint
 set -euo pipefail
 
-want=(softhsm2 libsofthsm2-dev libsqlite3-dev sqlite3 openssl opensc osslsigncode curl python3-pip)
+want=(softhsm2 libsofthsm2-dev libsqlite3-dev sqlite3 openssl opensc osslsigncode curl jq python3-pip)
 [ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev openssl curl)
 
 missing=()

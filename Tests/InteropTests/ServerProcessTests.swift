@@ -1,0 +1,165 @@
+import Foundation
+import SignetTestSupport
+import Testing
+
+/// `signet serve` as a real process: concurrent issuance judged by openssl, crash safety under kill -9,
+/// graceful shutdown, and the README's curl examples run as written.
+@Suite(.serialized) struct ServerProcessTests {
+    static func makeHome() throws -> (home: String, work: String) {
+        let work = TestEnvironment.temporaryDirectory("srv")
+        let home = work + "/home"
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory], environment: ["SIGNET_HSM_PIN": nil]), "init")
+        return (home, work)
+    }
+
+    static func token(_ home: String, _ args: [String]) throws -> String {
+        try OpenSSL.check(ProcessRunner.signet(["token", "create", "--home", home] + args), "token create").output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("8 clients × 200 concurrent issuances: every certificate verifies, every serial is unique, the store count matches")
+    func concurrentIssuance() async throws {
+        let (home, work) = try Self.makeHome()
+        let server = try ServerProcess(home: home)
+        defer { server.stop() }
+        let token = try Self.token(home, ["--role", "ci", "--team", "payments"])
+        let (csrPath, _) = try OpenSSL.makeCSR("ec:P-256", in: work)
+        let csr = try String(contentsOfFile: csrPath, encoding: .utf8)
+        let url = server.baseURL + "/api/v1/certificates"
+        let results = try await withThrowingTaskGroup(of: [(String, String)].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var mine: [(String, String)] = []
+                    for _ in 0..<200 {
+                        let response = try await HTTPClient.json(url, token: token, ["profile": "prerelease-codesign", "csr": csr])
+                        guard response.status == 201 else { throw TestFailure("issuance failed: \(response.status) \(response.text)") }
+                        mine.append((response.json["serial"] as! String, response.json["certificate"] as! String))
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [(String, String)]()) { $0 += $1 }
+        }
+        #expect(results.count == 1600)
+        #expect(Set(results.map(\.0)).count == 1600)
+        let root = work + "/root.pem", issuing = work + "/issuing.pem"
+        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "root", "--pem", "--out", root, "--home", home]), "export")
+        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "issuing", "--pem", "--out", issuing, "--home", home]), "export")
+        let dir = work + "/certs"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for (serial, pem) in results {
+            let path = dir + "/\(serial).pem"
+            try pem.write(toFile: path, atomically: false, encoding: .utf8)
+            paths.append(path)
+        }
+        for batch in stride(from: 0, to: paths.count, by: 200) {
+            let chunk = Array(paths[batch..<min(batch + 200, paths.count)])
+            let verify = try ProcessRunner.run("openssl", ["verify", "-CAfile", root, "-untrusted", issuing] + chunk)
+            #expect(verify.succeeded, "\(verify.stderr)")
+            #expect(verify.output.components(separatedBy: ": OK").count - 1 == chunk.count)
+        }
+        let count = try ProcessRunner.run("sqlite3", [home + "/signet.db", "SELECT COUNT(*) FROM certificates WHERE profile = 'prerelease-codesign' AND status = 'valid'"])
+        #expect(count.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1600")
+    }
+
+    @Test("kill -9 during concurrent issuance loses no certificate a client received; issuance resumes")
+    func crashSafety() async throws {
+        let (home, work) = try Self.makeHome()
+        let server = try ServerProcess(home: home)
+        let token = try Self.token(home, ["--role", "ci", "--team", "payments"])
+        let (csrPath, _) = try OpenSSL.makeCSR("ec:P-256", in: work)
+        let csr = try String(contentsOfFile: csrPath, encoding: .utf8)
+        let url = server.baseURL + "/api/v1/certificates"
+        let received = ReceivedSerials()
+        let clients = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        while true {
+                            guard let response = try? await HTTPClient.json(url, token: token, ["profile": "prerelease-codesign", "csr": csr]) else { return }
+                            if response.status == 201, let serial = response.json["serial"] as? String { received.add(serial) }
+                        }
+                    }
+                }
+            }
+        }
+        while received.count < 150 { try await Task.sleep(for: .milliseconds(20)) }
+        server.kill()
+        await clients.value
+        let handedOut = received.all
+        #expect(handedOut.count >= 150)
+
+        let restarted = try ServerProcess(home: home)
+        defer { restarted.stop() }
+        let listed = try OpenSSL.check(ProcessRunner.signet(["list", "--json", "--limit", "100000", "--home", home]), "list")
+        let stored = Set(((try JSONSerialization.jsonObject(with: Data(listed.stdout)) as? [[String: Any]]) ?? []).compactMap { record -> String? in
+            (record["status"] as? String) == "valid" ? record["serial"] as? String : nil
+        })
+        #expect(handedOut.isSubset(of: stored), "missing: \(handedOut.subtracting(stored))")
+
+        // The store and the token agree: every active key is in the token and nothing else is.
+        let pin = try String(contentsOfFile: home + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let objects = try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
+            "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "signet", "--login", "--pin", "env:SIGNET_TEST_PIN",
+            "--list-objects", "--type", "privkey"], environment: ["SOFTHSM2_CONF": home + "/softhsm2.conf", "SIGNET_TEST_PIN": pin]), "pkcs11-tool")
+        let tokenIDs = Set(objects.output.split(separator: "\n").filter { $0.contains("ID:") }.map { $0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces) })
+        let storeIDs = Set(try ProcessRunner.run("sqlite3", [home + "/signet.db", "SELECT id FROM keys WHERE state = 'active'"]).output.split(separator: "\n").map(String.init))
+        #expect(tokenIDs == storeIDs)
+
+        let resumed = try await HTTPClient.json(restarted.baseURL + "/api/v1/certificates", token: token, ["profile": "prerelease-codesign", "csr": csr])
+        #expect(resumed.status == 201)
+    }
+
+    @Test("SIGTERM stops the server cleanly")
+    func gracefulShutdown() async throws {
+        let (home, _) = try Self.makeHome()
+        let server = try ServerProcess(home: home)
+        let health = try await HTTPClient.request(server.baseURL + "/healthz")
+        #expect(health.status == 200)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("--tls-cert/--tls-key serve HTTPS that curl verifies")
+    func tlsListener() async throws {
+        let (home, work) = try Self.makeHome()
+        let cert = work + "/tls.pem", key = work + "/tls.key"
+        try OpenSSL.check(ProcessRunner.run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                        "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                                                        "-addext", "subjectAltName=IP:127.0.0.1"]), "openssl req -x509")
+        let server = try ServerProcess(home: home, extraArguments: ["--tls-cert", cert, "--tls-key", key])
+        defer { server.stop() }
+        let curl = try ProcessRunner.run("curl", ["-sf", "--cacert", cert, "https://127.0.0.1:\(server.port)/healthz"])
+        #expect(curl.succeeded && curl.output.contains("\"status\":\"ok\""), "\(curl.stderr)")
+        let plain = try ProcessRunner.run("curl", ["-sf", "http://127.0.0.1:\(server.port)/healthz"])
+        #expect(!plain.succeeded)
+    }
+
+    @Test("the README's curl examples work as written")
+    func readmeExamples() async throws {
+        let (home, work) = try Self.makeHome()
+        let server = try ServerProcess(home: home)
+        defer { server.stop() }
+        let readme = try String(contentsOfFile: TestEnvironment.repositoryRoot + "/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "<!-- example:api -->"))
+        let end = try #require(readme.range(of: "<!-- /example:api -->"))
+        let block = readme[start.upperBound..<end.lowerBound]
+            .components(separatedBy: "\n").filter { !$0.hasPrefix("```") }.joined(separator: "\n")
+        let script = work + "/readme.sh"
+        try ("set -euo pipefail\n" + block).write(toFile: script, atomically: true, encoding: .utf8)
+        let binDir = URL(fileURLWithPath: ProcessRunner.signetBinary).deletingLastPathComponent().path
+        let result = try ProcessRunner.run("/bin/bash", [script], environment: [
+            "PATH": binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+            "SIGNET_HOME": home, "SIGNET_URL": server.baseURL, "SIGNET_HSM_PIN": nil,
+        ], directory: work)
+        #expect(result.succeeded, "\(result.output)\n\(result.stderr)")
+        #expect(result.output.contains("\"status\":\"revoked\""), "\(result.output)")
+    }
+}
+
+final class ReceivedSerials: @unchecked Sendable {
+    private let lock = NSLock()
+    private var serials = Set<String>()
+    func add(_ s: String) { lock.lock(); serials.insert(s); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return serials.count }
+    var all: Set<String> { lock.lock(); defer { lock.unlock() }; return serials }
+}
