@@ -73,7 +73,7 @@ public protocol AuditRepository: Sendable {
 }
 
 /// Everything Core needs from persistence.
-public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository
+public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository & RevocationRepository
 
 /// Action names written to the audit trail.
 public enum AuditAction {
