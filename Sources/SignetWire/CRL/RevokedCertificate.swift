@@ -52,13 +52,7 @@ public struct RevokedCertificate: Hashable, Sendable, DERImplicitlyTaggable {
             var reason = CRLReason.unspecified
             var invalidityDate: Date?
             if let extensionsNode = nodes.next() {
-                let extensions = try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: extensionsNode)
-                var seen = Set<ASN1ObjectIdentifier>()
-                for ext in extensions {
-                    // RFC 5280 §4.2: an extension appears at most once.
-                    guard seen.insert(ext.oid).inserted else {
-                        throw WireError.malformed("Expected each CRL entry extension once, got \(ext.oid) twice")
-                    }
+                for ext in try Extensions.parse(extensionsNode) {
                     switch ext.oid {
                     case .CRLExtensionID.reasonCode:
                         reason = try CRLReason(derEncoded: ext.value)

@@ -103,15 +103,11 @@ public struct TBSCertList: Hashable, Sendable, DERImplicitlyTaggable {
             }
 
             let extensions = try DER.optionalExplicitlyTagged(&nodes, tagNumber: 0, tagClass: .contextSpecific) { node in
-                try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: node)
+                try Extensions.parse(node)
             } ?? []
             var keyIdentifier: [UInt8]?
             var number: [UInt8]?
-            var seen = Set<ASN1ObjectIdentifier>()
             for ext in extensions {
-                guard seen.insert(ext.oid).inserted else {
-                    throw WireError.malformed("Expected each CRL extension once (RFC 5280 §4.2), got \(ext.oid) twice")
-                }
                 switch ext.oid {
                 case .X509ExtensionID.authorityKeyIdentifier:
                     keyIdentifier = try AuthorityKeyIdentifier(ext).keyIdentifier.map(Array.init)
