@@ -84,6 +84,12 @@ import X509
             var serializer = DER.Serializer()
             try serializer.serialize(tbs)
             #expect(serializer.serializedBytes == bytes)
+            // Entries streamed from a lazy sequence give the same bytes.
+            let streamed = try TBSCertList.derBytes(
+                signature: tbs.signature, issuer: tbs.issuer, thisUpdate: tbs.thisUpdate, nextUpdate: tbs.nextUpdate,
+                revokedCertificates: list.lazy.map { $0 }, authorityKeyIdentifier: tbs.authorityKeyIdentifier,
+                crlNumber: tbs.crlNumber)
+            #expect(streamed == bytes)
         }
     }
 

@@ -18,6 +18,7 @@ public struct CMSAttribute: Hashable, Sendable, DERImplicitlyTaggable {
     public let attrType: ASN1ObjectIdentifier
     public let attrValues: [ASN1Any]
 
+    /// Throws `.invariant` with no values: an attribute without a value asserts nothing.
     public init(attrType: ASN1ObjectIdentifier, attrValues: [ASN1Any]) throws {
         guard !attrValues.isEmpty else {
             throw WireError.invariant("Expected at least one value for attribute \(attrType), got none")

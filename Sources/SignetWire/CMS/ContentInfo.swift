@@ -16,6 +16,7 @@ public struct ContentInfo: Hashable, Sendable, DERImplicitlyTaggable {
     public let contentType: ASN1ObjectIdentifier
     public let content: ASN1Any
 
+    /// Any content type; Signet writes id-signedData (``init(signedData:)``).
     public init(contentType: ASN1ObjectIdentifier, content: ASN1Any) {
         self.contentType = contentType
         self.content = content

@@ -21,6 +21,7 @@ public struct ESSCertIDv2: Hashable, Sendable, DERImplicitlyTaggable {
     public let certHash: [UInt8]
     public let issuerSerial: IssuerSerial?
 
+    /// Throws `.invariant` when certHash's length does not fit a known hashAlgorithm.
     public init(hashAlgorithm: AlgorithmIdentifier = .sha256, certHash: [UInt8], issuerSerial: IssuerSerial?) throws {
         if let expected = MessageImprint.digestLength(of: hashAlgorithm), expected != certHash.count {
             throw WireError.invariant("Expected a \(expected)-octet certHash for \(hashAlgorithm.algorithm), got \(certHash.count) octets")

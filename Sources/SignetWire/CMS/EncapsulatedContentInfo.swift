@@ -15,6 +15,7 @@ public struct EncapsulatedContentInfo: Hashable, Sendable, DERImplicitlyTaggable
     /// nil for a detached signature (RFC 5652 §5.2: "external signature").
     public let eContent: [UInt8]?
 
+    /// A nil eContent makes the signature detached.
     public init(eContentType: ASN1ObjectIdentifier, eContent: [UInt8]?) {
         self.eContentType = eContentType
         self.eContent = eContent

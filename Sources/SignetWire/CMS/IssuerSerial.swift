@@ -19,6 +19,7 @@ public struct IssuerSerial: Hashable, Sendable, DERImplicitlyTaggable {
     /// Big-endian magnitude, no leading zero octets.
     public let serialNumber: [UInt8]
 
+    /// The serial's leading zero octets are dropped.
     public init<Serial: Collection>(issuer: DistinguishedName, serialNumber: Serial) where Serial.Element == UInt8 {
         self.issuer = issuer
         self.serialNumber = DERPrimitives.magnitude(serialNumber)

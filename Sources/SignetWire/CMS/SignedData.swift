@@ -34,6 +34,7 @@ public struct SignedData: Hashable, Sendable, DERImplicitlyTaggable {
     public let certificates: [Certificate]
     public let signerInfos: [SignerInfo]
 
+    /// A SignedData whose version is computed from its contents (RFC 5652 §5.1).
     public init(
         digestAlgorithms: [AlgorithmIdentifier], encapContentInfo: EncapsulatedContentInfo, certificates: [Certificate],
         signerInfos: [SignerInfo]

@@ -37,6 +37,8 @@ public struct SignerInfo: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let unsignedAttrs: [CMSAttribute]
 
+    /// Throws `.invariant` when signed attributes are present without content-type and message-digest,
+    /// or repeat a type. The version follows from `sid`.
     public init(
         sid: SignerIdentifier, digestAlgorithm: AlgorithmIdentifier, signedAttrs: [CMSAttribute],
         signatureAlgorithm: AlgorithmIdentifier, signature: [UInt8], unsignedAttrs: [CMSAttribute] = []

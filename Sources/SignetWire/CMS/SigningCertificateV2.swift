@@ -15,6 +15,7 @@ public struct SigningCertificateV2: Hashable, Sendable, DERImplicitlyTaggable {
 
     public let certs: [ESSCertIDv2]
 
+    /// Throws `.invariant` with no ESSCertIDv2.
     public init(certs: [ESSCertIDv2]) throws {
         // RFC 5035 §3: the first ESSCertIDv2 identifies the signer's certificate, so there is one.
         guard !certs.isEmpty else {

@@ -44,6 +44,8 @@ public struct TBSCertList: Hashable, Sendable, DERImplicitlyTaggable {
     /// The CRL number's big-endian magnitude, no leading zero octets (empty is zero).
     public let crlNumber: [UInt8]
 
+    /// A v2 TBSCertList. Throws `.invariant` when nextUpdate precedes thisUpdate, the key identifier is
+    /// empty or the CRL number needs more than 20 octets; times are truncated to whole seconds.
     public init<Number: Collection>(
         signature: AlgorithmIdentifier,
         issuer: DistinguishedName,
@@ -139,10 +141,33 @@ public struct TBSCertList: Hashable, Sendable, DERImplicitlyTaggable {
     /// The DER encoding, built in a buffer reserved to its exact final size. (Shadows the generic
     /// `derBytes()`, which would copy the result through a `DER.Serializer` once more.)
     public func derBytes() throws -> [UInt8] {
-        try encoded(identifier: Self.defaultIdentifier)
+        try encoded(identifier: Self.defaultIdentifier, entries: revokedCertificates)
+    }
+
+    /// The DER of a TBSCertList whose entries are produced one at a time (for instance read lazily
+    /// from a store), so that a large CRL never exists as an array of `RevokedCertificate` values.
+    /// Byte for byte what ``derBytes()`` writes for the same fields.
+    public static func derBytes<Entries: Sequence>(
+        signature: AlgorithmIdentifier,
+        issuer: DistinguishedName,
+        thisUpdate: Date,
+        nextUpdate: Date,
+        revokedCertificates: Entries,
+        authorityKeyIdentifier: [UInt8],
+        crlNumber: [UInt8]
+    ) throws -> [UInt8] where Entries.Element == RevokedCertificate {
+        let header = try TBSCertList(
+            signature: signature, issuer: issuer, thisUpdate: thisUpdate, nextUpdate: nextUpdate, revokedCertificates: [],
+            authorityKeyIdentifier: authorityKeyIdentifier, crlNumber: crlNumber)
+        return try header.encoded(identifier: Self.defaultIdentifier, entries: revokedCertificates)
     }
 
     private func encoded(identifier: ASN1Identifier) throws -> [UInt8] {
+        try encoded(identifier: identifier, entries: revokedCertificates)
+    }
+
+    private func encoded<Entries: Sequence>(identifier: ASN1Identifier, entries source: Entries) throws -> [UInt8]
+    where Entries.Element == RevokedCertificate {
         var head = DER.Serializer()
         try head.serialize(1)  // v2
         try head.serialize(signature)
@@ -150,12 +175,14 @@ public struct TBSCertList: Hashable, Sendable, DERImplicitlyTaggable {
         try head.serialize(Time(thisUpdate))
         try head.serialize(Time(nextUpdate))
 
+        // Every entry is encoded once, into one buffer; the output is then written with its final
+        // size reserved. At the peak this holds the entries' encoding twice and nothing else.
         var entries = DER.Serializer()
-        for entry in revokedCertificates {
+        for entry in source {
             try entries.serialize(entry)
         }
         // RFC 5280 §5.1.2.6: with no revoked certificates the list is absent, not empty.
-        let entriesHeader = revokedCertificates.isEmpty
+        let entriesHeader = entries.serializedBytes.isEmpty
             ? [] : [0x30] + DERPrimitives.lengthOctets(entries.serializedBytes.count)
 
         var tail = DER.Serializer()

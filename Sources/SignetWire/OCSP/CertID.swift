@@ -22,6 +22,7 @@ public struct CertID: Hashable, Sendable, DERImplicitlyTaggable {
     /// Big-endian magnitude, no leading zero octets (as in swift-certificates' `Certificate.SerialNumber.bytes`).
     public let serialNumber: [UInt8]
 
+    /// Throws `.invariant` unless both hashes have one non-zero length; the serial's leading zero octets are dropped.
     public init<Serial: Collection>(
         hashAlgorithm: AlgorithmIdentifier, issuerNameHash: [UInt8], issuerKeyHash: [UInt8], serialNumber: Serial
     ) throws where Serial.Element == UInt8 {

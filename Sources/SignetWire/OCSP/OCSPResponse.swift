@@ -14,6 +14,7 @@ public struct OCSPResponse: Hashable, Sendable, DERImplicitlyTaggable {
     public let responseStatus: OCSPResponseStatus
     public let responseBytes: ResponseBytes?
 
+    /// Throws `.invariant` unless responseBytes is present exactly when the status is successful.
     public init(responseStatus: OCSPResponseStatus, responseBytes: ResponseBytes?) throws {
         // RFC 6960 §4.2.1: responseBytes accompany a successful status and only a successful status.
         guard (responseStatus == .successful) == (responseBytes != nil) else {

@@ -15,6 +15,7 @@ public struct Request: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let singleRequestExtensions: [Certificate.Extension]
 
+    /// Throws `.invariant` if an extension repeats.
     public init(reqCert: CertID, singleRequestExtensions: [Certificate.Extension] = []) throws {
         try Extensions.checkUnique(singleRequestExtensions)
         self.reqCert = reqCert

@@ -15,6 +15,7 @@ public struct ResponseBytes: Hashable, Sendable, DERImplicitlyTaggable {
     /// The DER of the response (a `BasicOCSPResponse` for id-pkix-ocsp-basic).
     public let response: [UInt8]
 
+    /// Any response type; Signet writes only id-pkix-ocsp-basic (``init(basicResponse:)``).
     public init(responseType: ASN1ObjectIdentifier, response: [UInt8]) {
         self.responseType = responseType
         self.response = response

@@ -24,6 +24,7 @@ public struct ResponseData: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent; holds the nonce echo (``OCSPNonce/makeExtension(echoing:)``).
     public let responseExtensions: [Certificate.Extension]
 
+    /// Throws `.invariant` with no responses or a repeated extension; producedAt is truncated to whole seconds.
     public init(
         responderID: ResponderID, producedAt: Date, responses: [SingleResponse],
         responseExtensions: [Certificate.Extension] = []

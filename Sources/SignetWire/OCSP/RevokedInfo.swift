@@ -15,6 +15,7 @@ public struct RevokedInfo: Hashable, Sendable, DERImplicitlyTaggable {
     public let revocationTime: Date
     public let revocationReason: CRLReason?
 
+    /// revocationTime is truncated to whole seconds.
     public init(revocationTime: Date, revocationReason: CRLReason? = nil) throws {
         self.revocationTime = try UTCComponents(wholeSecondsOf: revocationTime).date
         self.revocationReason = revocationReason

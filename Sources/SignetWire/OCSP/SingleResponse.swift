@@ -25,6 +25,8 @@ public struct SingleResponse: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let singleExtensions: [Certificate.Extension]
 
+    /// Throws `.invariant` when nextUpdate precedes thisUpdate or an extension repeats; times are
+    /// truncated to whole seconds.
     public init(
         certID: CertID, certStatus: CertStatus, thisUpdate: Date, nextUpdate: Date?,
         singleExtensions: [Certificate.Extension] = []

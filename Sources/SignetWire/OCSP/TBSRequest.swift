@@ -26,6 +26,7 @@ public struct TBSRequest: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let requestExtensions: [Certificate.Extension]
 
+    /// Throws `.invariant` with an empty requestList or a repeated extension.
     public init(requestorName: GeneralName? = nil, requestList: [Request], requestExtensions: [Certificate.Extension] = []) throws {
         guard !requestList.isEmpty else {
             throw WireError.invariant("Expected at least one Request in requestList, got none")

@@ -16,6 +16,7 @@ public struct Accuracy: Hashable, Sendable, DERImplicitlyTaggable {
     public let millis: Int?
     public let micros: Int?
 
+    /// Throws `.invariant` for negative seconds, or millis or micros outside 1...999.
     public init(seconds: Int? = nil, millis: Int? = nil, micros: Int? = nil) throws {
         if let seconds, seconds < 0 {
             throw WireError.invariant("Expected accuracy seconds ≥ 0, got \(seconds)")

@@ -17,6 +17,7 @@ public struct MessageImprint: Hashable, Sendable, DERImplicitlyTaggable {
     public let hashAlgorithm: AlgorithmIdentifier
     public let hashedMessage: [UInt8]
 
+    /// Throws `.invariant` when hashedMessage's length does not fit a known hashAlgorithm.
     public init(hashAlgorithm: AlgorithmIdentifier, hashedMessage: [UInt8]) throws {
         if let expected = Self.digestLength(of: hashAlgorithm), expected != hashedMessage.count {
             throw WireError.invariant("Expected a \(expected)-octet hashedMessage for \(hashAlgorithm.algorithm), got \(hashedMessage.count) octets")

@@ -29,6 +29,7 @@ public struct PKIFailureInfo: OptionSet, Hashable, Sendable, DERImplicitlyTaggab
     public static var defaultIdentifier: ASN1Identifier { .bitString }
 
     public let rawValue: UInt32
+    /// Named bit n is `1 << n`.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     public static let badAlg = PKIFailureInfo(rawValue: 1 << 0)

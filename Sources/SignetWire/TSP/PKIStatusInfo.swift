@@ -18,6 +18,7 @@ public struct PKIStatusInfo: Hashable, Sendable, DERImplicitlyTaggable {
     public let statusString: [String]
     public let failInfo: PKIFailureInfo?
 
+    /// A status with optional free text (empty means absent) and failure bits.
     public init(status: PKIStatus, statusString: [String] = [], failInfo: PKIFailureInfo? = nil) {
         self.status = status
         self.statusString = statusString

@@ -43,6 +43,8 @@ public struct TSTInfo: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let extensions: [Certificate.Extension]
 
+    /// Throws `.invariant` for a zero serial or a repeated extension; genTime is rounded to the
+    /// millisecond and leading zero octets of the serial and nonce are dropped.
     public init<Serial: Collection>(
         policy: ASN1ObjectIdentifier, messageImprint: MessageImprint, serialNumber: Serial, genTime: Date,
         accuracy: Accuracy? = nil, ordering: Bool = false, nonce: [UInt8]? = nil, tsa: GeneralName? = nil,

@@ -31,6 +31,7 @@ public struct TimeStampReq: Hashable, Sendable, DERImplicitlyTaggable {
     /// Empty when absent.
     public let extensions: [Certificate.Extension]
 
+    /// Throws `.invariant` if an extension repeats; the nonce's leading zero octets are dropped.
     public init(
         messageImprint: MessageImprint, reqPolicy: ASN1ObjectIdentifier? = nil, nonce: [UInt8]? = nil, certReq: Bool = false,
         extensions: [Certificate.Extension] = []

@@ -17,6 +17,7 @@ public struct TimeStampResp: Hashable, Sendable, DERImplicitlyTaggable {
     public let status: PKIStatusInfo
     public let timeStampToken: ContentInfo?
 
+    /// Throws `.invariant` unless a token is present exactly when the status is granted or grantedWithMods.
     public init(status: PKIStatusInfo, timeStampToken: ContentInfo?) throws {
         // RFC 3161 §2.4.2: with status 0 or 1 a TimeStampToken MUST be present; with any other
         // status it MUST NOT be.
