@@ -108,7 +108,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SignetWireTests",
-            dependencies: ["SignetWire", .product(name: "X509", package: "swift-certificates")]
+            dependencies: [
+                "SignetWire",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "SignetCoreTests",

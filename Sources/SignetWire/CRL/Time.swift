@@ -1,0 +1,171 @@
+import Foundation
+import SwiftASN1
+
+/// The `Time` CHOICE of RFC 5280, used for a CRL's thisUpdate/nextUpdate and each entry's
+/// revocationDate, and (with the same rule, RFC 5652 §11.3) for the CMS signing-time attribute.
+///
+/// ```
+/// Time ::= CHOICE {
+///      utcTime        UTCTime,
+///      generalTime    GeneralizedTime }
+/// ```
+/// RFC 5280 §4.1.2.5 and §5.1.2.4: dates through 2049 are written as UTCTime, dates in 2050 or
+/// later as GeneralizedTime; both with whole seconds and "Z".
+enum Time: DERParseable, DERSerializable, Hashable, Sendable {
+    case utcTime(UTCTime)
+    case generalTime(GeneralizedTime)
+
+    /// The encoding RFC 5280 §4.1.2.5 asks for, truncated to whole seconds.
+    init(_ date: Date) throws {
+        let components = try UTCComponents(wholeSecondsOf: date)
+        if (1950..<2050).contains(components.year) {
+            self = .utcTime(try UTCTime(
+                year: components.year, month: components.month, day: components.day,
+                hours: components.hour, minutes: components.minute, seconds: components.second))
+        } else {
+            self = .generalTime(try GeneralizedTime(components, fractionDigits: []))
+        }
+    }
+
+    init(derEncoded node: ASN1Node) throws {
+        switch node.identifier {
+        case UTCTime.defaultIdentifier: self = .utcTime(try UTCTime(derEncoded: node))
+        case GeneralizedTime.defaultIdentifier: self = .generalTime(try GeneralizedTime(derEncoded: node))
+        default: throw WireError.malformed("Expected UTCTime or GeneralizedTime, got \(node.identifier)")
+        }
+    }
+
+    func serialize(into coder: inout DER.Serializer) throws {
+        switch self {
+        case .utcTime(let time): try coder.serialize(time)
+        case .generalTime(let time): try coder.serialize(time)
+        }
+    }
+
+    var date: Date {
+        switch self {
+        case .utcTime(let time):
+            UTCComponents(year: time.year, month: time.month, day: time.day,
+                          hour: time.hours, minute: time.minutes, second: time.seconds).date
+        case .generalTime(let time): Date(time)
+        }
+    }
+}
+
+/// A UTC calendar date and time of day, converted to and from `Date` with integer arithmetic
+/// (days-from-civil), not Foundation's `Calendar`: a CRL may hold a million dates.
+struct UTCComponents: Hashable, Sendable {
+    var year: Int
+    var month: Int
+    var day: Int
+    var hour: Int
+    var minute: Int
+    var second: Int
+
+    init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+    }
+
+    /// GeneralizedTime can express years 0000 through 9999 (X.680 §46); nothing else can be written.
+    static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
+
+    /// The components of `date`, dropping any fraction of a second.
+    init(wholeSecondsOf date: Date) throws {
+        try self.init(secondsSince1970: Self.wholeSeconds(of: date))
+    }
+
+    static func wholeSeconds(of date: Date) throws -> Int64 {
+        let interval = date.timeIntervalSince1970.rounded(.down)
+        guard interval.isFinite, interval >= Double(representable.lowerBound), interval <= Double(representable.upperBound) else {
+            throw WireError.invariant("Expected a date in the years 0000 through 9999, got \(date)")
+        }
+        return Int64(interval)
+    }
+
+    init(secondsSince1970 seconds: Int64) throws {
+        guard Self.representable.contains(seconds) else {
+            throw WireError.invariant("Expected a date in the years 0000 through 9999, got \(seconds) s after 1970")
+        }
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // civil_from_days (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        self.year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
+        self.month = Int(month)
+        self.day = Int(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1)
+        self.hour = secondOfDay / 3_600
+        self.minute = secondOfDay / 60 % 60
+        self.second = secondOfDay % 60
+    }
+
+    var secondsSince1970: Int64 {
+        // days_from_civil, the inverse of the above.
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = Int64((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1)
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return days * 86_400 + Int64(hour * 3_600 + minute * 60 + second)
+    }
+
+    var date: Date { Date(timeIntervalSince1970: TimeInterval(secondsSince1970)) }
+}
+
+extension GeneralizedTime {
+    init(_ components: UTCComponents, fractionDigits: ArraySlice<UInt8>) throws {
+        try self.init(
+            year: components.year, month: components.month, day: components.day,
+            hours: components.hour, minutes: components.minute, seconds: components.second,
+            rawFractionalSeconds: fractionDigits)
+    }
+
+    /// `date` in whole seconds: OCSP's producedAt/thisUpdate (RFC 5019 §2.2.4 profiles them without
+    /// fractions) and RFC 5280 §4.1.2.5.2 GeneralizedTime values.
+    init(wholeSecondsOf date: Date) throws {
+        try self.init(UTCComponents(wholeSecondsOf: date), fractionDigits: [])
+    }
+
+    /// `date` rounded to the nearest millisecond, with the fraction written as RFC 3161 §2.4.2
+    /// requires of genTime: no trailing zeros, and no "." at all when the fraction is zero.
+    /// (swift-asn1 would print a `Double` fraction, which may carry binary rounding noise.)
+    init(millisecondsOf date: Date) throws {
+        let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded()
+        guard milliseconds.isFinite, abs(milliseconds) < 1e15 else {
+            throw WireError.invariant("Expected a date in the years 0000 through 9999, got \(date)")
+        }
+        let total = Int64(milliseconds)
+        let seconds = total >= 0 ? total / 1_000 : (total - 999) / 1_000
+        var fraction = Int(total - seconds * 1_000)
+        var digits: [UInt8] = []
+        if fraction != 0 {
+            var width = 3
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            digits = Array(String(fraction).utf8)
+            digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count), at: 0)
+        }
+        try self.init(UTCComponents(secondsSince1970: seconds), fractionDigits: digits[...])
+    }
+}
+
+extension Date {
+    /// The instant a GeneralizedTime names, fraction included. The fraction is computed from its
+    /// decimal digits (up to microseconds) so that "…12.5Z" reads back as exactly the `Date` written.
+    init(_ time: GeneralizedTime) {
+        let whole = UTCComponents(year: time.year, month: time.month, day: time.day,
+                                  hour: time.hours, minute: time.minutes, second: time.seconds).secondsSince1970
+        var numerator: Int64 = 0
+        var denominator: Int64 = 1
+        for digit in time.rawFractionalSeconds.prefix(6) {
+            numerator = numerator * 10 + Int64(digit &- UInt8(ascii: "0"))
+            denominator *= 10
+        }
+        self = Date(timeIntervalSince1970: Double(whole * denominator + numerator) / Double(denominator))
+    }
+}

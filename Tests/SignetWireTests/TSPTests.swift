@@ -1,0 +1,131 @@
+import Crypto
+import Foundation
+import SignetWire
+import SwiftASN1
+import Testing
+import X509
+
+@Suite struct TSPTests {
+    static let policy: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 99999, 1, 1]
+
+    static func imprint() throws -> MessageImprint {
+        try MessageImprint(hashAlgorithm: .sha256, hashedMessage: Array(SHA256.hash(data: Array("hello".utf8))))
+    }
+
+    @Test("PKIStatusInfo rejection with failInfo badAlg: exact bytes")
+    func statusInfoBytes() throws {
+        let info = PKIStatusInfo(status: .rejection, failInfo: .badAlg)
+        let expected: [UInt8] = [0x30, 0x07, 0x02, 0x01, 0x02, 0x03, 0x02, 0x07, 0x80]
+        #expect(try info.derBytes() == expected)
+        #expect(try PKIStatusInfo(derEncoded: expected) == info)
+    }
+
+    @Test("PKIFailureInfo is a DER named-bit BIT STRING: trailing zero bits dropped", arguments: [
+        (PKIFailureInfo.badAlg, [0x03, 0x02, 0x07, 0x80]),
+        (.badRequest, [0x03, 0x02, 0x05, 0x20]),
+        (.badDataFormat, [0x03, 0x02, 0x02, 0x04]),
+        ([.badAlg, .badDataFormat], [0x03, 0x02, 0x02, 0x84]),
+        (.timeNotAvailable, [0x03, 0x03, 0x01, 0x00, 0x02]),
+        (.unacceptedPolicy, [0x03, 0x03, 0x00, 0x00, 0x01]),
+        (.unacceptedExtension, [0x03, 0x04, 0x07, 0x00, 0x00, 0x80]),
+        (.addInfoNotAvailable, [0x03, 0x04, 0x06, 0x00, 0x00, 0x40]),
+        (.systemFailure, [0x03, 0x05, 0x06, 0x00, 0x00, 0x00, 0x40]),
+        ([], [0x03, 0x01, 0x00]),
+    ] as [(PKIFailureInfo, [UInt8])])
+    func failureInfo(info: PKIFailureInfo, expected: [UInt8]) throws {
+        #expect(try info.derBytes() == expected)
+        #expect(try PKIFailureInfo(derEncoded: expected) == info)
+    }
+
+    @Test("PKIStatusInfo with a status string round-trips")
+    func statusString() throws {
+        let info = PKIStatusInfo(status: .rejection, statusString: ["unsupported hash", "sha1 is not accepted — ü"], failInfo: [.badAlg, .systemFailure])
+        #expect(try PKIStatusInfo(derEncoded: info.derBytes()) == info)
+        #expect(try PKIStatusInfo(status: .granted).derBytes() == [0x30, 0x03, 0x02, 0x01, 0x00])
+    }
+
+    @Test("Accuracy: exact bytes, and millis/micros limited to 1...999")
+    func accuracy() throws {
+        let accuracy = try Accuracy(seconds: 1, millis: 500)
+        let expected: [UInt8] = [0x30, 0x07, 0x02, 0x01, 0x01, 0x80, 0x02, 0x01, 0xF4]
+        #expect(try accuracy.derBytes() == expected)
+        #expect(try Accuracy(derEncoded: expected) == accuracy)
+        #expect(try Accuracy(micros: 7).derBytes() == [0x30, 0x03, 0x81, 0x01, 0x07])
+        for bad in [0, 1_000] {
+            #expect(throws: WireError.self) { try Accuracy(millis: bad) }
+            #expect(throws: WireError.self) { try Accuracy(micros: bad) }
+        }
+        #expect(throws: (any Error).self) { try Accuracy(derEncoded: [0x30, 0x03, 0x80, 0x01, 0x00]) }
+    }
+
+    @Test("a TimeStampReq round-trips, with a 168-bit nonce, policy, certReq and extensions")
+    func requestRoundTrip() throws {
+        let nonce: [UInt8] = [0x80] + [UInt8](repeating: 0x5A, count: 20)
+        let request = try TimeStampReq(
+            messageImprint: Self.imprint(), reqPolicy: Self.policy, nonce: nonce, certReq: true,
+            extensions: [Certificate.Extension(oid: [1, 2, 3, 4], critical: false, value: [0x05, 0x00])])
+        let bytes = try request.derBytes()
+        #expect(try TimeStampReq(derEncoded: bytes) == request)
+        #expect(try TimeStampReq(derEncoded: bytes).nonce == nonce)
+        let minimal = try TimeStampReq(messageImprint: Self.imprint())
+        #expect(try TimeStampReq(derEncoded: minimal.derBytes()) == minimal)
+    }
+
+    @Test("a TimeStampReq of another version is refused; an explicit certReq FALSE is tolerated")
+    func requestVersionAndCertReq() throws {
+        let imprint = try Self.imprint().derBytes()
+        let v2: [UInt8] = [0x30, UInt8(3 + imprint.count), 0x02, 0x01, 0x02] + imprint
+        #expect(throws: WireError.self) { try TimeStampReq(derEncoded: v2) }
+        let explicitFalse: [UInt8] = [0x30, UInt8(6 + imprint.count), 0x02, 0x01, 0x01] + imprint + [0x01, 0x01, 0x00]
+        #expect(try TimeStampReq(derEncoded: explicitFalse).certReq == false)
+    }
+
+    @Test("a MessageImprint whose length does not fit its hash is refused")
+    func imprintLength() throws {
+        #expect(throws: WireError.self) { try MessageImprint(hashAlgorithm: .sha256, hashedMessage: [1, 2, 3]) }
+        #expect(try MessageImprint(hashAlgorithm: AlgorithmIdentifier(algorithm: [1, 2, 3]), hashedMessage: [1]).hashedMessage == [1])
+    }
+
+    @Test("genTime: milliseconds without trailing zeros, no '.' for whole seconds (RFC 3161 §2.4.2)", arguments: [
+        (0.123, "20231114221320.123Z"), (0.5, "20231114221320.5Z"), (0.12, "20231114221320.12Z"), (0.001, "20231114221320.001Z"),
+        (0.0, "20231114221320Z"), (0.0004, "20231114221320Z"), (0.9996, "20231114221321Z"), (0.25, "20231114221320.25Z"),
+    ])
+    func genTime(fraction: Double, expected: String) throws {
+        let info = try TSTInfo(
+            policy: Self.policy, messageImprint: Self.imprint(), serialNumber: [0x01],
+            genTime: referenceTime.addingTimeInterval(fraction))
+        let bytes = try info.derBytes()
+        #expect(bytes.containsSubsequence([0x18, UInt8(expected.utf8.count)] + Array(expected.utf8)))
+        let parsed = try TSTInfo(derEncoded: bytes)
+        #expect(parsed == info)
+        #expect(abs(parsed.genTime.timeIntervalSince(referenceTime) - (fraction * 1000).rounded() / 1000) < 1e-6)
+    }
+
+    @Test("a TSTInfo with every optional field round-trips")
+    func tstInfoRoundTrip() throws {
+        let info = try TSTInfo(
+            policy: Self.policy, messageImprint: Self.imprint(), serialNumber: [UInt8](repeating: 0xC3, count: 20),
+            genTime: referenceTime.addingTimeInterval(0.042), accuracy: Accuracy(seconds: 1, millis: 1, micros: 999),
+            ordering: true, nonce: [0x00, 0xFF, 0x01], tsa: .directoryName(TestSigner.tsa.certificate.subject),
+            extensions: [Certificate.Extension(oid: [1, 2, 3], critical: false, value: [0x05, 0x00])])
+        let parsed = try TSTInfo(derEncoded: info.derBytes())
+        #expect(parsed == info)
+        #expect(parsed.nonce == [0xFF, 0x01])
+        let plain = try TSTInfo(policy: Self.policy, messageImprint: Self.imprint(), serialNumber: [0x01], genTime: referenceTime)
+        #expect(try TSTInfo(derEncoded: plain.derBytes()) == plain)
+        #expect(throws: WireError.self) {
+            try TSTInfo(policy: Self.policy, messageImprint: Self.imprint(), serialNumber: [0x00], genTime: referenceTime)
+        }
+    }
+
+    @Test("a token is present exactly when granted (RFC 3161 §2.4.2)")
+    func responseInvariant() throws {
+        let rejection = try TimeStampResp.rejection(.badAlg, statusString: ["sha1 refused"])
+        #expect(try TimeStampResp(derEncoded: rejection.derBytes()) == rejection)
+        #expect(try rejection.tstInfo() == nil)
+        #expect(throws: WireError.self) { try TimeStampResp(status: PKIStatusInfo(status: .granted), timeStampToken: nil) }
+        let token = ContentInfo(contentType: .CMSContentType.signedData, content: try ASN1Any(erasing: ASN1Null()))
+        #expect(throws: WireError.self) { try TimeStampResp(status: PKIStatusInfo(status: .rejection), timeStampToken: token) }
+        #expect(throws: (any Error).self) { try TimeStampResp(derEncoded: [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]) }
+    }
+}
