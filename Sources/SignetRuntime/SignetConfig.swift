@@ -14,6 +14,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public var profilesDir: String
     public var hsm: HSM
     public var crl: CRL
+    public var ocsp: OCSP?
 
     public struct HSM: Codable, Sendable, Equatable {
         /// Path of the PKCS#11 module (`.so`).
@@ -50,12 +51,18 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         }
     }
 
+    public struct OCSP: Codable, Sendable, Equatable {
+        /// nextUpdate - thisUpdate of OCSP responses.
+        public var validity: String
+    }
+
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url"
         case listen
         case profilesDir = "profiles_dir"
         case hsm
         case crl
+        case ocsp
     }
 
     public static func parse(_ yaml: String, file: String) throws -> SignetConfig {

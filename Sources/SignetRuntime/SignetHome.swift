@@ -53,7 +53,11 @@ public struct SignetHome: Sendable {
         /// Use this SoftHSM2 configuration instead of creating one in the home (tests share one per process).
         public var softhsm2Conf: String?
         public var sessions: Int?
-        public init(profilesDir: String? = nil, baseURL: String? = nil, module: String? = nil, tokenLabel: String? = nil, softhsm2Conf: String? = nil, sessions: Int? = nil) {
+        /// Where CRLs are published (default: ./CRL when it exists, else <home>/crl).
+        public var crlDirectory: String?
+        public init(profilesDir: String? = nil, baseURL: String? = nil, module: String? = nil, tokenLabel: String? = nil, softhsm2Conf: String? = nil,
+                    sessions: Int? = nil, crlDirectory: String? = nil) {
+            self.crlDirectory = crlDirectory
             self.profilesDir = profilesDir
             self.baseURL = baseURL
             self.module = module
@@ -93,6 +97,14 @@ public struct SignetHome: Sendable {
         guard fm.fileExists(atPath: profiles) else {
             throw SignetError.configuration("Profiles directory \(profiles) does not exist; run from the Signet checkout or pass --profiles DIR")
         }
+        let crlDirectory: String
+        if let given = options.crlDirectory {
+            crlDirectory = given.hasPrefix("/") ? given : fm.currentDirectoryPath + "/" + given
+        } else if fm.fileExists(atPath: fm.currentDirectoryPath + "/CRL") {
+            crlDirectory = fm.currentDirectoryPath + "/CRL"
+        } else {
+            crlDirectory = "crl"
+        }
         var softhsmConf = options.softhsm2Conf
         let module = options.module ?? softHSMModuleCandidates.first(where: fm.fileExists) ?? softHSMModuleCandidates[0]
         let embedded = options.module == nil || module.contains("softhsm")
@@ -115,7 +127,8 @@ public struct SignetHome: Sendable {
             profilesDir: profiles,
             hsm: .init(module: module, tokenLabel: options.tokenLabel ?? "signet", pinFile: "hsm.pin", softhsm2Conf: softhsmConf,
                        createToken: embedded, sessions: options.sessions ?? 4),
-            crl: .init(directory: "crl", nextUpdate: "24h"))
+            crl: .init(directory: crlDirectory, nextUpdate: "24h"),
+            ocsp: .init(validity: "1h"))
         _ = try AuthorityURLs(baseURL: config.baseURL)
         try AtomicFile.write(try config.yaml(), to: directory + "/" + configFile, mode: 0o600)
         return (SignetHome(directory: directory, config: config), true)

@@ -90,4 +90,14 @@ public final class SignetRuntime: Sendable {
         let module = try loadModule(home)
         return try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: home.config.hsm.sessions)
     }
+
+    /// The CRL publisher and OCSP responder for this home, configured from config.yaml.
+    public func makeRevocation() throws -> RevocationPublisher {
+        let crlValidity = try ValidityDuration(parsing: home.config.crl.nextUpdate)
+        let ocspValidity = try ValidityDuration(parsing: home.config.ocsp?.validity ?? "1h")
+        let responder = OCSPResponder(ca: ca, repository: store, settings: .init(validity: ocspValidity))
+        return RevocationPublisher(
+            ca: ca, issuer: try CRLIssuer(repository: store, clock: clock, validity: crlValidity), responder: responder,
+            storer: try CRLDirectory(directory: home.crlDirectory))
+    }
 }

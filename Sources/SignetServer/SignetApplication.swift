@@ -55,6 +55,7 @@ public enum SignetApplication {
         router.add(middleware: MetricsMiddleware())
         var table = RouteTable()
         PublicController(services: services, metrics: metrics).register(&table, router)
+        RevocationController(services: services).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)
@@ -90,7 +91,7 @@ public enum SignetApplication {
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signet"),
-            services: extraServices,
+            services: [RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250))] + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }

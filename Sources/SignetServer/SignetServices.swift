@@ -9,10 +9,13 @@ public struct SignetServices: Sendable {
     public let repository: any SignetRepository & TokenRepository
     public let tokens: APITokens
     public let clock: any SignetClock
+    /// CRLs and OCSP.
+    public let revocation: RevocationPublisher
 
-    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository) {
+    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository, revocation: RevocationPublisher) {
         self.ca = ca
         self.repository = repository
+        self.revocation = revocation
         self.clock = ca.clock
         self.tokens = APITokens(repository: repository, clock: ca.clock)
     }

@@ -25,8 +25,7 @@ import Testing
     static func makeHome(profiles: String? = nil) throws -> Home {
         let work = TestEnvironment.temporaryDirectory("cli")
         let home = Home(directory: work + "/home", work: work)
-        var args = ["init", "--profiles", profiles ?? TestEnvironment.profilesDirectory]
-        args += []
+        let args = ["init", "--profiles", profiles ?? TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"]
         try OpenSSL.check(home.signet(args), "signet init")
         return home
     }

@@ -8,7 +8,7 @@ import Testing
     static func makeHome() throws -> (home: String, work: String) {
         let work = TestEnvironment.temporaryDirectory("srv")
         let home = work + "/home"
-        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory], environment: ["SIGNET_HSM_PIN": nil]), "init")
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"], environment: ["SIGNET_HSM_PIN": nil]), "init")
         return (home, work)
     }
 

@@ -47,7 +47,7 @@ public enum TestEnvironment {
         let directory = temporaryDirectory("home", in: base)
         let (runtime, _) = try await SignetRuntime.initialize(directory, options: .init(
             profilesDir: profiles ?? profilesDirectory, baseURL: baseURL, tokenLabel: "t-\(UUID().uuidString.prefix(12))",
-            softhsm2Conf: softhsmConf), clock: clock)
+            softhsm2Conf: softhsmConf, crlDirectory: directory + "/crl"), clock: clock)
         return runtime
     }
 

@@ -132,6 +132,8 @@ struct CertificateController {
         let reason = try RevocationReason(parsing: body.reason ?? "unspecified")
         let serial = (context.parameters.get("serial") ?? "").lowercased()
         let record = try await services.ca.revoke(serial: serial, reason: reason, by: principal)
+        // OCSP answers change before this response is sent; the CRLs are re-signed right after.
+        await services.revocation.revocationHappened()
         Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name)]).increment()
         return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: nil))
     }

@@ -10,12 +10,14 @@ struct RouteTable {
 
     private(set) var entries: [Entry] = []
 
+    /// Registers `path`; `routerPath` overrides the Hummingbird pattern when the OpenAPI path cannot
+    /// express it (a parameter that may contain '/', registered as `**`).
     mutating func add<Context: RequestContext>(
-        _ router: some RouterMethods<Context>, _ method: HTTPRequest.Method, _ path: String,
+        _ router: some RouterMethods<Context>, _ method: HTTPRequest.Method, _ path: String, routerPath: String? = nil,
         _ handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) {
         entries.append(Entry(method: method.rawValue.lowercased(), path: path))
-        let hummingbirdPath = path.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
+        let hummingbirdPath = routerPath ?? path.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
             part.hasPrefix("{") && part.hasSuffix("}") ? ":" + part.dropFirst().dropLast() : String(part)
         }.joined(separator: "/")
         router.on(RouterPath(hummingbirdPath), method: method, use: handler)

@@ -21,11 +21,14 @@ struct InitCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-label"), help: "Token label (default: signet).")
     var tokenLabel: String?
 
+    @Option(name: .customLong("crl-dir"), help: "Where CRLs are published (default: ./CRL when it exists, else <home>/crl).")
+    var crlDir: String?
+
     func run() async throws {
         try await runReporting {
             let directory = options.directory
             let (runtime, created) = try await SignetRuntime.initialize(directory, options: .init(
-                profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel))
+                profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel, crlDirectory: crlDir))
             let authorities = runtime.ca.authorities.map { ["name": $0.name, "profile": $0.record.profile, "serial": $0.record.certificateSerial] }
             if options.json {
                 try printJSON(InitResult(home: directory, created: created, authorities: authorities))

@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import SignetCore
+import SignetWire
+
+/// The relying parties' side of revocation: `GET /crl/<issuer>.crl` and the OCSP responder at
+/// `POST /ocsp` and `GET /ocsp/<base64 request>` (RFC 6960 Appendix A, RFC 5019 §5).
+struct RevocationController {
+    let services: SignetServices
+
+    /// OCSP requests are a few hundred octets; anything over this is refused in the protocol.
+    static let maximumRequestSize = 16 * 1024
+
+    func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
+        table.add(router, .get, "/crl/{file}", crl)
+        table.add(router, .post, "/ocsp", ocspPost)
+        // The base64 in a GET may contain '/', so the path can have any number of segments.
+        table.add(router, .get, "/ocsp/{request}", routerPath: "/ocsp/**", ocspGet)
+    }
+
+    @Sendable func crl(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let file = context.parameters.get("file") ?? ""
+        guard file.hasSuffix(".crl") else { throw SignetError.notFound("CRLs are served as /crl/<issuer-name>.crl") }
+        let name = String(file.dropLast(4))
+        guard let crl = services.revocation.crl(for: name) else { throw SignetError.notFound("No CRL for issuer '\(name)'") }
+        let now = services.clock.now()
+        var headers = HTTPFields()
+        let maxAge = max(0, min(300, Int(crl.nextUpdate.timeIntervalSince(now))))
+        headers[.cacheControl] = "public, max-age=\(maxAge), no-transform"
+        headers[.lastModified] = Self.httpDate(crl.thisUpdate)
+        headers[.expires] = Self.httpDate(crl.nextUpdate)
+        headers[.eTag] = "\"\(crl.issuer)-\(crl.number)\""
+        if request.headers[.ifNoneMatch] == headers[.eTag] {
+            return Response(status: .notModified, headers: headers)
+        }
+        return JSONBody.bytes(crl.der, contentType: "application/pkix-crl", extra: headers)
+    }
+
+    @Sendable func ocspPost(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumRequestSize)
+        } catch {
+            return Self.ocsp(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, now: services.clock.now())
+        }
+        let answer = await services.revocation.responder.respond(to: Array(buffer: body))
+        return Self.ocsp(answer, cache: false, now: services.clock.now())
+    }
+
+    @Sendable func ocspGet(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let path = request.uri.path
+        let encoded = path.hasPrefix("/ocsp/") ? String(path.dropFirst("/ocsp/".count)) : ""
+        guard encoded.count <= Self.maximumRequestSize * 2, let der = Self.decodeGETRequest(encoded) else {
+            return Self.ocsp(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, now: services.clock.now())
+        }
+        let answer = await services.revocation.responder.respond(to: der)
+        return Self.ocsp(answer, cache: answer.cacheable, now: services.clock.now())
+    }
+
+    /// RFC 6960 Appendix A.1: the URL-encoding of the base64 of the DER request. Clients differ: Java and
+    /// OpenSSL percent-encode '/', '+' and '='; some send them raw; some send base64url (RFC 4648 §5).
+    static func decodeGETRequest(_ encoded: String) -> [UInt8]? {
+        guard let decoded = encoded.removingPercentEncoding else { return nil }
+        var base64 = decoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            .replacingOccurrences(of: " ", with: "+").filter { !$0.isNewline }
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), !data.isEmpty else { return nil }
+        return Array(data)
+    }
+
+    static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
+        var headers = HTTPFields()
+        if cache, let produced = answer.producedAt, let next = answer.nextUpdate {
+            // RFC 5019 §6.2: cacheable until nextUpdate; kept short so a revocation reaches caches quickly.
+            let maxAge = max(0, min(60, Int(next.timeIntervalSince(now))))
+            headers[.cacheControl] = "public, max-age=\(maxAge), no-transform, must-revalidate"
+            headers[.lastModified] = httpDate(produced)
+            headers[.expires] = httpDate(next)
+            headers[.eTag] = "\"" + Array(answer.der.suffix(16)).hexString + "\""
+        } else {
+            headers[.cacheControl] = "no-cache, no-store"
+        }
+        return JSONBody.bytes(answer.der, contentType: "application/ocsp-response", extra: headers)
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+}
+
+/// Runs the revocation publisher's loop inside the server: CRLs are re-signed after revocations made
+/// by any process (noticed within `interval`) and before they expire.
+struct RevocationPublishingService: Service {
+    let publisher: RevocationPublisher
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await publisher.tick()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+import ServiceLifecycle
