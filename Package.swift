@@ -87,6 +87,7 @@ let package = Package(
             name: "SignetRuntime",
             dependencies: [
                 "SignetCore",
+                "SignetWire",
                 "SignetHSM",
                 "SignetStore",
                 .product(name: "Yams", package: "Yams"),
@@ -98,7 +99,10 @@ let package = Package(
             dependencies: [
                 "SignetRuntime",
                 "SignetServer",
+                "SignetWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
         .target(

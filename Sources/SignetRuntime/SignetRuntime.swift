@@ -2,6 +2,7 @@ import Foundation
 import SignetCore
 import SignetHSM
 import SignetStore
+import SignetWire
 
 /// An opened home, wired: profiles loaded, store open, HSM logged in, authorities loaded and
 /// checked. The CLI and the server are thin layers over this.
@@ -99,5 +100,10 @@ public final class SignetRuntime: Sendable {
         return RevocationPublisher(
             ca: ca, issuer: try CRLIssuer(repository: store, clock: clock, validity: crlValidity), responder: responder,
             storer: try CRLDirectory(directory: home.crlDirectory))
+    }
+
+    /// The RFC 3161 TSA for this home.
+    public func makeTimestampAuthority() throws -> TimestampAuthority {
+        try TimestampAuthority(ca: ca, serials: TimestampSerialAllocator(repository: store, clock: clock), accuracy: try Accuracy(seconds: 1))
     }
 }

@@ -56,6 +56,7 @@ public enum SignetApplication {
         var table = RouteTable()
         PublicController(services: services, metrics: metrics).register(&table, router)
         RevocationController(services: services).register(&table, router)
+        TimestampController(services: services).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)

@@ -11,8 +11,12 @@ public struct SignetServices: Sendable {
     public let clock: any SignetClock
     /// CRLs and OCSP.
     public let revocation: RevocationPublisher
+    /// The RFC 3161 time-stamp authority.
+    public let timestamping: TimestampAuthority
 
-    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository, revocation: RevocationPublisher) {
+    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository, revocation: RevocationPublisher,
+                timestamping: TimestampAuthority) {
+        self.timestamping = timestamping
         self.ca = ca
         self.repository = repository
         self.revocation = revocation

@@ -36,4 +36,18 @@ extension SQLiteStore {
             try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'revocations'") ?? 0
         }
     }
+
+    public func reserveTimestampSerials(count: Int, event: AuditEvent) async throws -> Range<Int64> {
+        try await write("reserving TSA serials") { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO counters (name, value) VALUES ('tsa_serial', 0)")
+            try db.execute(sql: "UPDATE counters SET value = value + ? WHERE name = 'tsa_serial'", arguments: [count])
+            let end = try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'tsa_serial'")!
+            var audited = event
+            audited.details["first"] = "\(end - Int64(count) + 1)"
+            audited.details["last"] = "\(end)"
+            try Self.appendAudit(audited, in: db)
+            // Serials start at 1 (RFC 3161 wants positive integers).
+            return (end - Int64(count) + 1)..<(end + 1)
+        }
+    }
 }

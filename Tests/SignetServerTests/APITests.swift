@@ -25,7 +25,8 @@ import X509
 
     static func fixture() async throws -> Fixture {
         let runtime = try await TestEnvironment.makeRuntime()
-        let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation())
+        let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
+                                          timestamping: try runtime.makeTimestampAuthority())
         var fixture = Fixture(runtime: runtime, services: services, app: try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical)))
         let admin = Principal(name: "root", role: .admin, team: nil)
         for (name, role, team) in [("admin", Role.admin, nil), ("teamadmin", .admin, "platform"), ("dev", .developer, "payments"), ("otherdev", .developer, "search"),

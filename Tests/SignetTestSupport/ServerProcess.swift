@@ -13,11 +13,11 @@ public final class ServerProcess: @unchecked Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts the server and waits until it prints its listening address.
-    public init(home: String, extraArguments: [String] = [], environment: [String: String?] = [:]) throws {
+    public init(home: String, fixedListen: String = "127.0.0.1:0", extraArguments: [String] = [], environment: [String: String?] = [:]) throws {
         self.home = home
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessRunner.signetBinary)
-        process.arguments = ["serve", "--home", home, "--listen", "127.0.0.1:0", "--log-level", "warning"] + extraArguments
+        process.arguments = ["serve", "--home", home, "--listen", fixedListen, "--log-level", "warning"] + extraArguments
         var env = ProcessInfo.processInfo.environment
         env["SIGNET_HSM_PIN"] = nil
         for (key, value) in environment { env[key] = value }

@@ -73,7 +73,7 @@ public protocol AuditRepository: Sendable {
 }
 
 /// Everything Core needs from persistence.
-public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository & RevocationRepository
+public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository & RevocationRepository & TimestampSerialRepository
 
 /// Action names written to the audit trail.
 public enum AuditAction {
@@ -89,4 +89,5 @@ public enum AuditAction {
     public static let tokenCreate = "token.create"
     public static let tokenRevoke = "token.revoke"
     public static let authFail = "auth.fail"
+    public static let tsaSerialsReserve = "tsa.serials.reserve"
 }

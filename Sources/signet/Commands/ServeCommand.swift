@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
             guard let level = Logger.Level(rawValue: logLevel) else { throw SignetError.malformed("Unknown log level '\(logLevel)'") }
             let runtime = try await SignetRuntime.open(home)
             try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
-            let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation())
+            let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
+                                          timestamping: try runtime.makeTimestampAuthority())
             // CRLs exist before the first request can ask for them.
             try await services.revocation.publishAll()
             let scheme = tlsCert == nil ? "http" : "https"

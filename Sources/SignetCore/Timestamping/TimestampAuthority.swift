@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import SignetWire
+import SwiftASN1
+import X509
+
+/// The RFC 3161 time-stamp authority (with RFC 5816's ESSCertIDv2). It never throws: every request
+/// gets a `TimeStampResp`, granted or rejected with the PKIFailureInfo that names the problem:
+///
+/// | request | answer |
+/// |---|---|
+/// | not DER / not a TimeStampReq / imprint of the wrong length | rejection, badDataFormat |
+/// | version other than 1 | rejection, badRequest |
+/// | hash algorithm other than SHA-256/384/512 | rejection, badAlg |
+/// | reqPolicy other than the TSA's | rejection, unacceptedPolicy |
+/// | any request extension | rejection, unacceptedExtension |
+/// | Signet failure (HSM, store) | rejection, systemFailure |
+///
+/// The token is CMS SignedData over a TSTInfo (policy from the `timestamping` profile, imprint
+/// copied, a never-reused serial, genTime from the clock to the millisecond with a stated accuracy,
+/// the nonce echoed), with signed attributes contentType, messageDigest and signingCertificateV2,
+/// signed in the HSM by the active TSA authority; the TSA certificate and its issuing CA are
+/// included when certReq is set.
+public final class TimestampAuthority: Sendable {
+    public let ca: CertificateAuthority
+    public let serials: TimestampSerialAllocator
+    public let policy: ASN1ObjectIdentifier
+    public let accuracy: Accuracy
+    /// Upper bound on a query; real ones are under 200 octets.
+    public static let maximumRequestSize = 16 * 1024
+
+    static let acceptedDigests: [SignetWire.AlgorithmIdentifier] = [.sha256, .sha384, .sha512]
+
+    private let signerCache = Locked<SignerMaterial?>(nil)
+
+    /// Per-authority material computed once: the certificate hash for ESSCertIDv2 and the chain.
+    struct SignerMaterial {
+        let name: String
+        let authority: LoadedAuthority
+        let essCertID: SigningCertificateV2
+        let chain: [Certificate]
+        let signatureAlgorithm: SignetWire.AlgorithmIdentifier
+        let tsaName: GeneralName
+    }
+
+    public init(ca: CertificateAuthority, serials: TimestampSerialAllocator, accuracy: Accuracy) throws {
+        let profiles = ca.profiles.profiles(of: .timestamping)
+        guard let profile = profiles.first, let policy = profile.policies.first else {
+            throw SignetError.configuration("The timestamping profile must name a certificate policy: it is the TSA policy (RFC 3161 §2.4.2)")
+        }
+        self.ca = ca
+        self.serials = serials
+        self.policy = policy
+        self.accuracy = accuracy
+    }
+
+    public func respond(to requestDER: [UInt8]) async -> [UInt8] {
+        let response: TimeStampResp
+        do {
+            response = try await grant(requestDER)
+        } catch let refusal as Refusal {
+            response = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
+        } catch {
+            response = (try? TimeStampResp.rejection(.systemFailure, statusString: ["The TSA could not sign the token"])) ?? Self.fallback
+        }
+        return (try? response.derBytes()) ?? []
+    }
+
+    static let fallback = try! TimeStampResp.rejection(.systemFailure)
+
+    struct Refusal: Error {
+        let failure: PKIFailureInfo
+        let reason: String
+    }
+
+    func grant(_ requestDER: [UInt8]) async throws -> TimeStampResp {
+        guard requestDER.count <= Self.maximumRequestSize else { throw Refusal(failure: .badDataFormat, reason: "The request is too large") }
+        let request: TimeStampReq
+        do {
+            request = try TimeStampReq(derEncoded: requestDER)
+        } catch {
+            if let version = Self.declaredVersion(requestDER), version != 1 {
+                throw Refusal(failure: .badRequest, reason: "Only version 1 requests are supported (RFC 3161 §2.4.1), got version \(version)")
+            }
+            throw Refusal(failure: .badDataFormat, reason: "The request is not a DER TimeStampReq")
+        }
+        guard Self.acceptedDigests.contains(where: { $0.matches(request.messageImprint.hashAlgorithm) }) else {
+            throw Refusal(failure: .badAlg, reason: "The message imprint must use SHA-256, SHA-384 or SHA-512")
+        }
+        if let requested = request.reqPolicy, requested != policy {
+            throw Refusal(failure: .unacceptedPolicy, reason: "This TSA issues tokens under policy \(policy) only")
+        }
+        guard request.extensions.isEmpty else {
+            throw Refusal(failure: .unacceptedExtension, reason: "This TSA accepts no request extensions")
+        }
+        let signer = try material()
+        let serial = try await serials.next()
+        let info = try TSTInfo(
+            policy: policy, messageImprint: request.messageImprint, serialNumber: Self.bigEndian(serial), genTime: ca.clock.now(),
+            accuracy: accuracy, nonce: request.nonce, tsa: signer.tsaName)
+        let content = try info.derBytes()
+        let builder = try CMSSignedDataBuilder(
+            eContentType: .CMSContentType.tstInfo, eContent: content, digestAlgorithm: .sha256,
+            messageDigest: Array(SHA256.hash(data: content)), signerCertificate: signer.authority.certificate,
+            certificates: request.certReq ? signer.chain : [], signatureAlgorithm: signer.signatureAlgorithm,
+            signedAttributes: [try .signingCertificateV2(signer.essCertID)])
+        let signature = try signer.authority.key.sign(message: try builder.bytesToSign())
+        return try TimeStampResp(granted: try ContentInfo(derEncoded: try builder.assemble(signature: signature)))
+    }
+
+    /// The active TSA authority and what is derived from it, recomputed when the authority changes.
+    private func material() throws -> SignerMaterial {
+        let authority = try ca.activeAuthority(profile: ca.profiles.profiles(of: .timestamping)[0].name)
+        if let cached = signerCache.withLock({ $0 }), cached.name == authority.name { return cached }
+        let certificateHash = Array(SHA256.hash(data: authority.certificate.derBytes))
+        var chain = [authority.certificate]
+        if let parent = authority.record.parent, let issuer = try? ca.authority(named: parent) { chain.append(issuer.certificate) }
+        let material = SignerMaterial(
+            name: authority.name, authority: authority,
+            essCertID: try SigningCertificateV2(certs: [try ESSCertIDv2(certificate: authority.certificate, certHash: certificateHash)]),
+            chain: chain, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(authority.key.signatureAlgorithm),
+            tsaName: .directoryName(authority.certificate.subject))
+        signerCache.withLock { $0 = material }
+        return material
+    }
+
+    /// The version a request claims, read without trusting the rest of it.
+    static func declaredVersion(_ der: [UInt8]) -> Int? {
+        guard let node = try? DER.parse(der), let children = try? DERNodes.children(of: node, identifier: .sequence),
+              let first = children.first, let version = try? Int(derEncoded: first) else { return nil }
+        return version
+    }
+
+    static func bigEndian(_ value: Int64) -> [UInt8] {
+        var bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
+        while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
+        return bytes
+    }
+}
