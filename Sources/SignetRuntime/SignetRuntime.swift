@@ -33,7 +33,15 @@ public final class SignetRuntime: Sendable {
 
     /// Opens an existing home. Fails if it was never initialised, the HSM cannot be reached, or an
     /// authority's key does not match its certificate.
+    /// Arms the failpoints named in `SIGNET_FAILPOINTS` (comma-separated); reaching one kills the process
+    /// with SIGKILL, as a crash would. Only tests set it.
+    static func armFailpointsFromEnvironment() {
+        guard let names = ProcessInfo.processInfo.environment["SIGNET_FAILPOINTS"], !names.isEmpty else { return }
+        Failpoints.arm(Set(names.split(separator: ",").map(String.init))) { _ in kill(getpid(), SIGKILL) }
+    }
+
     public static func open(_ home: SignetHome, clock: any SignetClock = SystemClock()) async throws -> SignetRuntime {
+        armFailpointsFromEnvironment()
         let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
         let pool = try openPool(home)
         guard FileManager.default.fileExists(atPath: home.databasePath) else {

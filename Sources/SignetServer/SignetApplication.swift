@@ -20,8 +20,12 @@ public enum SignetApplication {
         public var tlsCertificate: String?
         public var tlsKey: String?
         public var logLevel: Logger.Level
+        /// How often the rotation scheduler looks for due work.
+        public var rotationInterval: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info,
+                    rotationInterval: Duration = .seconds(30)) {
+            self.rotationInterval = rotationInterval
             self.host = host
             self.port = port
             self.tlsCertificate = tlsCertificate
@@ -60,6 +64,7 @@ public enum SignetApplication {
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)
+        ReleaseController(services: services).register(&table, api)
         return (router, table.entries.map { ($0.method, $0.path) })
     }
 
@@ -92,7 +97,10 @@ public enum SignetApplication {
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signet"),
-            services: [RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250))] + extraServices,
+            services: [
+                RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250)),
+                RotationService(services: services, interval: settings.rotationInterval, logger: logger),
+            ] + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }

@@ -13,10 +13,16 @@ public struct SignetServices: Sendable {
     public let revocation: RevocationPublisher
     /// The RFC 3161 time-stamp authority.
     public let timestamping: TimestampAuthority
+    /// Per-release CI keys and remote signing.
+    public let releases: ReleaseSigning
+    /// Key rotation and retirement.
+    public let rotation: RotationScheduler
 
     public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository, revocation: RevocationPublisher,
                 timestamping: TimestampAuthority) {
         self.timestamping = timestamping
+        self.releases = ReleaseSigning(ca: ca)
+        self.rotation = RotationScheduler(ca: ca)
         self.ca = ca
         self.repository = repository
         self.revocation = revocation

@@ -101,6 +101,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 CREATE INDEX certificates_revoked ON certificates(issuer, not_after) WHERE status = 'revoked';
                 """)
         }
+        migrator.registerMigration("v4-rotation") { db in
+            try db.execute(sql: """
+                ALTER TABLE authorities ADD COLUMN retiring_since REAL;
+                INSERT OR IGNORE INTO counters (name, value) VALUES ('authorities', 0);
+                CREATE INDEX keys_by_release ON keys(team, release, state);
+                CREATE INDEX certificates_by_key ON certificates(key_id);
+                """)
+        }
         return migrator
     }
 
@@ -226,6 +234,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             parent: row["parent"], certificateSerial: row["certificate_serial"], certificateDER: [UInt8](row["certificate_der"] as Data),
             state: AuthorityState(rawValue: row["state"]) ?? .retired, createdAt: Date(timeIntervalSince1970: row["created_at"]),
             notAfter: Date(timeIntervalSince1970: row["not_after"]), rotateAt: (row["rotate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            .with(retiringSince: (row["retiring_since"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 
     // MARK: Certificates
@@ -258,8 +267,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         guard db.changesCount == 1 else { throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice") }
     }
 
-    public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], events: [AuditEvent]) async throws {
+    public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, events: [AuditEvent]) async throws {
         try await write("recording authority \(authority.name)") { db in
+            if let superseding {
+                try Self.supersede(superseding, at: authority.createdAt, in: db)
+            }
             try Self.completeCertificate(serial: authority.certificateSerial, der: der, in: db)
             try db.execute(sql: "UPDATE keys SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [authority.keyID])
             guard db.changesCount == 1 else { throw SignetError.conflict("Key \(authority.keyID) is not pending") }
@@ -271,7 +283,18 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                                  authority.certificateSerial, Data(authority.certificateDER), authority.state.rawValue,
                                  authority.createdAt.timeIntervalSince1970, authority.notAfter.timeIntervalSince1970,
                                  authority.rotateAt?.timeIntervalSince1970])
+            try Self.bumpAuthorityRevision(in: db)
             for event in events { try Self.appendAudit(event, in: db) }
+        }
+    }
+
+    public func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord {
+        try await write("recording the certificate of key \(keyID)") { db in
+            try Self.completeCertificate(serial: serial, der: der, in: db)
+            try db.execute(sql: "UPDATE keys SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [keyID])
+            guard db.changesCount == 1 else { throw SignetError.conflict("Key \(keyID) is not pending") }
+            for event in events { try Self.appendAudit(event, in: db) }
+            return try Self.fetchCertificate(serial, in: db)!
         }
     }
 
@@ -294,6 +317,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         if let profile = query.profile { conditions.append("profile = ?"); _ = arguments.append(contentsOf: [profile]) }
         if let issuer = query.issuer { conditions.append("issuer = ?"); _ = arguments.append(contentsOf: [issuer]) }
         if let release = query.release { conditions.append("release = ?"); _ = arguments.append(contentsOf: [release]) }
+        if let keyID = query.keyID { conditions.append("key_id = ?"); _ = arguments.append(contentsOf: [keyID]) }
         if let before = query.expiringBefore {
             conditions.append("status = 'valid' AND not_after > ? AND not_after <= ?")
             _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])

@@ -84,11 +84,11 @@ import Testing
         // Wrong serial: nothing of the three changes must stick.
         var broken = authority
         broken.certificateSerial = "ffff"
-        await #expect(throws: SignetError.self) { try await store.completeAuthority(broken, der: [1], events: []) }
+        await #expect(throws: SignetError.self) { try await store.completeAuthority(broken, der: [1], superseding: nil, events: []) }
         #expect(try await store.key(id: "aa")?.state == .pending)
         #expect(try await store.authorities().isEmpty)
 
-        try await store.completeAuthority(authority, der: [1], events: [Self.event("authority.create", "root-ca-1")])
+        try await store.completeAuthority(authority, der: [1], superseding: nil, events: [Self.event("authority.create", "root-ca-1")])
         #expect(try await store.key(id: "aa")?.state == .active)
         #expect(try await store.authority(named: "root-ca-1")?.certificateSerial == "0101")
         #expect(try await store.certificate(serial: "0101")?.status == .valid)

@@ -30,10 +30,20 @@ public final class CertificateAuthority: Sendable {
 
     // MARK: Authorities
 
+    private let loadedRevision = Locked<Int64>(-1)
+
+    /// Reloads the authorities when another process (or the scheduler) changed them.
+    public func reloadIfChanged() async throws {
+        let revision = try await repository.authorityRevision()
+        guard revision != loadedRevision.withLock({ $0 }) else { return }
+        try await loadAuthorities()
+    }
+
     /// Loads every active or retiring authority, finds its key, and refuses to continue unless each
     /// key matches its certificate and each certificate verifies under its parent (the start-up check
     /// of sigstore's TSA, `VerifyCertChain`).
     public func loadAuthorities() async throws {
+        let revision = try await repository.authorityRevision()
         let records = try await repository.authorities().filter { $0.state != .retired }
         var result: [String: LoadedAuthority] = [:]
         for record in records {
@@ -66,6 +76,7 @@ public final class CertificateAuthority: Sendable {
             try Self.verify(authority.certificate, issuedBy: parentCertificate, name: authority.name)
         }
         loaded.withLock { $0 = result }
+        loadedRevision.withLock { $0 = revision }
     }
 
     static func verify(_ certificate: Certificate, issuedBy issuer: Certificate, name: String) throws {
@@ -146,8 +157,13 @@ public final class CertificateAuthority: Sendable {
     }
 
     /// Generates a key in the token and certifies it under `profile`, signed by `parent` (or itself).
+    /// `state` is `.active` (signs at once; `superseding` then becomes retiring in the same
+    /// transaction) or `.next` (published ahead of a scheduled rotation). A child never outlives its
+    /// parent: the validity is cut at the parent's notAfter.
     @discardableResult
-    public func createAuthority(profile: Profile, parent: LoadedAuthority?, by principal: Principal) async throws -> LoadedAuthority {
+    public func createAuthority(
+        profile: Profile, parent: LoadedAuthority?, by principal: Principal, state: AuthorityState = .active, superseding: String? = nil
+    ) async throws -> LoadedAuthority {
         let generation = (try await repository.authorities().filter { $0.profile == profile.name }.map(\.generation).max() ?? 0) + 1
         let name = "\(profile.name)-\(generation)"
         let now = clock.now()
@@ -159,19 +175,28 @@ public final class CertificateAuthority: Sendable {
             details: ["label": reference.label, "algorithm": algorithm.rawValue, "purpose": keyRecord.purpose.rawValue]))
         do {
             let key = try custodian.generateKey(reference, algorithm: algorithm)
+            Failpoints.hit(Failpoints.afterKeyGeneration)
             let subject = try profile.subject.render(.init(generation: generation, profile: profile.name))
             let signer = parent?.key ?? key
             let notBefore = now.addingTimeInterval(-Self.backdate)
+            var notAfter = notBefore.addingTimeInterval(profile.defaultValidity.timeInterval)
+            if let parent, parent.certificate.notValidAfter < notAfter { notAfter = parent.certificate.notValidAfter }
             let (certificate, record) = try await signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore,
-                notAfter: notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer: parent, signer: signer,
+                notAfter: notAfter, issuer: parent, signer: signer,
                 team: nil, release: nil, requester: principal.name, keyID: reference.idHex)
+            Failpoints.hit(Failpoints.afterCertificateSigned)
             let rotateAt = profile.rotation.map { now.addingTimeInterval($0.every.timeInterval) }
             let authority = AuthorityRecord(
                 name: name, profile: profile.name, kind: profile.kind.rawValue, generation: generation, keyID: reference.idHex,
-                parent: parent?.name, certificateSerial: record.serial, certificateDER: certificate.derBytes, state: .active,
+                parent: parent?.name, certificateSerial: record.serial, certificateDER: certificate.derBytes, state: state,
                 createdAt: now, notAfter: certificate.notValidAfter, rotateAt: rotateAt)
-            try await repository.completeAuthority(authority, der: certificate.derBytes, events: [
+            var events: [AuditEvent] = []
+            if let superseding {
+                events.append(AuditEvent(time: now, principal: principal, action: AuditAction.authorityRotate, target: superseding,
+                                         details: ["successor": name, "profile": profile.name]))
+            }
+            try await repository.completeAuthority(authority, der: certificate.derBytes, superseding: superseding, events: events + [
                 AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
                            details: ["profile": profile.name, "issuer": parent?.name ?? name, "key_id": reference.idHex, "subject": record.subject]),
                 AuditEvent(time: now, principal: principal, action: AuditAction.authorityCreate, target: name,
@@ -179,6 +204,7 @@ public final class CertificateAuthority: Sendable {
             ])
             let loadedAuthority = LoadedAuthority(record: authority, certificate: certificate, key: key)
             loaded.withLock { $0[name] = loadedAuthority }
+            if superseding != nil { try await loadAuthorities() }
             return loadedAuthority
         } catch {
             // Nothing was handed out: remove whatever the token holds under this id and close the record.

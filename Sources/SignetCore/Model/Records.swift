@@ -70,7 +70,8 @@ public struct PendingCertificate: Sendable, Hashable {
 public enum KeyState: String, Sendable, Hashable, Codable, CaseIterable {
     case pending
     case active
-    /// Replaced by rotation; still signs CRLs/OCSP for what it issued until retired.
+    /// For an authority's key: scheduled for destruction (its authority is retired, or its release
+    /// certificate expired or was revoked). Destruction is idempotent and retried at start-up.
     case retiring
     /// Destroyed in the token; the record stays.
     case destroyed
@@ -108,6 +109,8 @@ public struct KeyRecord: Sendable, Hashable, Codable {
 
 /// Lifecycle of an authority (a CA, OCSP signer or TSA: a certified key that signs things).
 public enum AuthorityState: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Created ahead of a scheduled rotation (the profile's `overlap`) and published, not yet signing.
+    case next
     /// Signs new material.
     case active
     /// Replaced; still signs CRLs and OCSP for certificates it issued until they expire.
@@ -133,6 +136,8 @@ public struct AuthorityRecord: Sendable, Hashable, Codable {
     public var notAfter: Date
     /// When the scheduler should replace it (from the profile's rotation policy), if ever.
     public var rotateAt: Date?
+    /// When it stopped signing new material (became `retiring`).
+    public var retiringSince: Date?
 
     public init(name: String, profile: String, kind: String, generation: Int, keyID: String, parent: String?, certificateSerial: String,
                 certificateDER: [UInt8], state: AuthorityState, createdAt: Date, notAfter: Date, rotateAt: Date?) {
@@ -148,6 +153,7 @@ public struct AuthorityRecord: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.notAfter = notAfter
         self.rotateAt = rotateAt
+        self.retiringSince = nil
     }
 }
 

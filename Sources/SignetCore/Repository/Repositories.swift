@@ -9,6 +9,8 @@ public struct CertificateQuery: Sendable, Hashable {
     public var profile: String?
     public var issuer: String?
     public var release: String?
+    /// Only certificates of this HSM key.
+    public var keyID: String?
     /// Only valid certificates with `now < notAfter <= expiringBefore`.
     public var expiringBefore: Date?
     public var now: Date?
@@ -31,10 +33,20 @@ public struct CertificateQuery: Sendable, Hashable {
     }
 }
 
-/// Authorities (root, issuing CAs, OCSP signers, TSA) and their lifecycle.
+/// Authorities (root, issuing CAs, OCSP signers, TSA) and their lifecycle. Every transition is one
+/// transaction with its audit entries, so a crash leaves the old or the new authority active, never neither.
 public protocol AuthorityRepository: Sendable {
     func authorities() async throws -> [AuthorityRecord]
     func authority(named name: String) async throws -> AuthorityRecord?
+    /// `next` → active and, if given, `superseding` active → retiring.
+    func promoteAuthority(_ name: String, superseding: String?, at time: Date, events: [AuditEvent]) async throws
+    /// retiring → retired, and its key → retiring (scheduled for destruction).
+    func retireAuthority(_ name: String, at time: Date, event: AuditEvent) async throws
+    /// The latest notAfter of the certificates `issuer` signed that still matter: those of outside keys,
+    /// and of keys Signet holds that are alive, except the issuer's own OCSP signers. Nil when none.
+    func latestExpiry(issuer: String) async throws -> Date?
+    /// Increases with every change to authorities, so another process can notice and reload.
+    func authorityRevision() async throws -> Int64
 }
 
 /// Keys in custody and their lifecycle.
@@ -56,7 +68,10 @@ public protocol CertificateRepository: Sendable {
     func complete(serial: String, der: [UInt8], event: AuditEvent) async throws -> CertificateRecord
     /// Records the certificate of a new authority, activates its key and creates the authority, in one
     /// transaction: either the authority exists with its key and certificate, or none of them do.
-    func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], events: [AuditEvent]) async throws
+    /// When `superseding` names an active authority, it becomes retiring in the same transaction.
+    func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, events: [AuditEvent]) async throws
+    /// Records the certificate of a new HSM key (a release key) and activates the key, in one transaction.
+    func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord
     func certificate(serial: String) async throws -> CertificateRecord?
     func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord]
     func countCertificates(_ query: CertificateQuery) async throws -> Int
@@ -82,6 +97,7 @@ public enum AuditAction {
     public static let keyActivate = "key.activate"
     public static let keyDestroy = "key.destroy"
     public static let keyAbandon = "key.abandon"
+    public static let keyRetire = "key.retire"
     public static let authorityCreate = "authority.create"
     public static let certificateIssue = "certificate.issue"
     public static let certificateRefuse = "certificate.refuse"
@@ -90,4 +106,8 @@ public enum AuditAction {
     public static let tokenRevoke = "token.revoke"
     public static let authFail = "auth.fail"
     public static let tsaSerialsReserve = "tsa.serials.reserve"
+    public static let authorityRotate = "authority.rotate"
+    public static let authorityRetire = "authority.retire"
+    public static let releaseKeyCreate = "release.key.create"
+    public static let remoteSign = "signature.remote"
 }

@@ -101,6 +101,8 @@ struct RevocationPublishingService: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Pick up authorities changed by another process (`signet rotate`) before publishing.
+            try? await publisher.ca.reloadIfChanged()
             await publisher.tick()
             try? await Task.sleep(for: interval)
         }

@@ -1,0 +1,160 @@
+import Foundation
+import X509
+
+/// A release's key in the HSM and its certificate.
+public struct ReleaseKey: Sendable {
+    public let key: KeyRecord
+    public let certificate: CertificateRecord
+    public let certificateValue: Certificate
+    public let chain: [Certificate]
+}
+
+/// A signature made in the HSM for a caller who never holds the key.
+public struct RemoteSignature: Sendable {
+    public let keyID: String
+    public let signature: [UInt8]
+    public let signatureAlgorithm: Certificate.SignatureAlgorithm
+    public let certificateSerial: String
+}
+
+/// Per-release keys for CI and signing through Signet. A release gets a fresh non-extractable key
+/// in the HSM and a certificate under `ci-release`; asking again returns the same key (unless
+/// `rotate`), so a pipeline can call it idempotently. Signing takes a digest the caller computed and
+/// returns the HSM's signature, after checking that the key belongs to the caller's team and that
+/// its certificate is neither revoked nor expired. Every signature is audited (key, digest, requester).
+public actor ReleaseSigning {
+    public let ca: CertificateAuthority
+    public let profileName: String
+    private var inFlight: [String: Task<(ReleaseKey, Bool), any Error>] = [:]
+
+    public init(ca: CertificateAuthority, profile: String = "ci-release") {
+        self.ca = ca
+        self.profileName = profile
+    }
+
+    nonisolated var repository: any SignetRepository { ca.repository }
+    nonisolated var clock: any SignetClock { ca.clock }
+
+    /// The release's current key, created if there is none usable (or `rotate` is set). Returns the
+    /// key and whether it was created by this call. Concurrent calls for one release share one creation.
+    public func key(release: String, by principal: Principal, rotate: Bool = false) async throws -> (ReleaseKey, Bool) {
+        try NameRules.validateRelease(release)
+        let profile = try ca.profiles.profile(named: profileName)
+        try AccessPolicy.checkIssue(principal, profile: profile, team: principal.team)
+        guard let team = principal.team else {
+            throw SignetError.refused("Release keys belong to a team; \(principal.name) has none")
+        }
+        let slot = "\(team)/\(release)"
+        if let running = inFlight[slot] { return (try await running.value.0, false) }
+        let task = Task { try await self.findOrCreate(release: release, team: team, profile: profile, by: principal, rotate: rotate) }
+        inFlight[slot] = task
+        defer { inFlight[slot] = nil }
+        return try await task.value
+    }
+
+    private func findOrCreate(release: String, team: String, profile: Profile, by principal: Principal, rotate: Bool) async throws -> (ReleaseKey, Bool) {
+        if !rotate, let existing = try await usableKey(release: release, team: team) { return (existing, false) }
+        return (try await create(release: release, team: team, profile: profile, by: principal), true)
+    }
+
+    /// The newest active key of the release whose certificate is valid now.
+    private func usableKey(release: String, team: String) async throws -> ReleaseKey? {
+        let now = clock.now()
+        let keys = try await repository.keys().filter { $0.purpose == .release && $0.team == team && $0.release == release && $0.state == .active }
+        for key in keys.sorted(by: { $0.createdAt > $1.createdAt }) {
+            var query = CertificateQuery(limit: 100)
+            query.keyID = key.id
+            if let record = try await repository.certificates(query).filter({ $0.status == .valid && $0.notAfter > now }).max(by: { $0.notAfter < $1.notAfter }),
+               let der = record.der {
+                let certificate = try Certificate(derEncoded: der)
+                let issuer = try ca.authority(named: record.issuer)
+                return ReleaseKey(key: key, certificate: record, certificateValue: certificate, chain: try await ca.chain(from: issuer))
+            }
+        }
+        return nil
+    }
+
+    private func create(release: String, team: String, profile: Profile, by principal: Principal) async throws -> ReleaseKey {
+        let now = clock.now()
+        let issuer = try ca.activeAuthority(profile: profile.issuer)
+        let reference = KeyReference(id: CertificateAuthority.randomKeyID(), label: "signet/release/\(team)/\(release)")
+        let algorithm = profile.generatedKeyAlgorithm
+        let pending = KeyRecord(id: reference.idHex, label: reference.label, algorithm: algorithm, purpose: .release, state: .pending,
+                                createdAt: now, team: team, release: release)
+        try await repository.recordPendingKey(pending, event: AuditEvent(
+            time: now, principal: principal, action: AuditAction.keyGenerate, target: reference.idHex,
+            details: ["label": reference.label, "algorithm": algorithm.rawValue, "purpose": "release", "team": team, "release": release]))
+        do {
+            let key = try ca.custodian.generateKey(reference, algorithm: algorithm)
+            let subject = try profile.subject.render(.init(team: team, requester: principal.name, release: release, profile: profile.name))
+            let notBefore = now.addingTimeInterval(-CertificateAuthority.backdate)
+            let notAfter = min(notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer.certificate.notValidAfter)
+            let (certificate, record) = try await ca.signCertificate(
+                profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
+                signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex)
+            let completed = try await repository.completeKeyCertificate(serial: record.serial, der: certificate.derBytes, keyID: reference.idHex, events: [
+                AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
+                           details: ["profile": profile.name, "issuer": issuer.name, "key_id": reference.idHex, "team": team, "release": release, "subject": record.subject]),
+                AuditEvent(time: now, principal: principal, action: AuditAction.releaseKeyCreate, target: reference.idHex,
+                           details: ["team": team, "release": release, "serial": record.serial]),
+            ])
+            var active = pending
+            active.state = .active
+            return ReleaseKey(key: active, certificate: completed, certificateValue: certificate, chain: try await ca.chain(from: issuer))
+        } catch {
+            try? ca.custodian.destroyKey(reference)
+            try? await repository.setKeyState(id: reference.idHex, to: .abandoned, at: clock.now(), event: AuditEvent(
+                time: clock.now(), principal: principal, action: AuditAction.keyAbandon, target: reference.idHex, outcome: .failed,
+                details: ["label": reference.label, "reason": "\(error)"]))
+            throw error
+        }
+    }
+
+    /// Signs `digest` (computed by the caller with `algorithm`) with release key `keyID`.
+    public nonisolated func sign(keyID: String, digest: [UInt8], algorithm: DigestAlgorithm, by principal: Principal) async throws -> RemoteSignature {
+        guard principal.role == .ci || principal.role == .admin else {
+            throw SignetError.forbidden("Only CI (and admins) may sign with release keys; \(principal.name) is \(principal.role)")
+        }
+        guard let key = try await repository.key(id: keyID.lowercased()), key.purpose == .release else {
+            throw SignetError.notFound("No release key with id \(keyID)")
+        }
+        if principal.role != .admin && key.team != principal.team {
+            throw SignetError.forbidden("Key \(key.id) belongs to team \(key.team ?? "(none)"), not \(principal.team ?? "(none)")")
+        }
+        guard key.state == .active else {
+            throw SignetError.conflict("Key \(key.id) is \(key.state.rawValue == "retiring" ? "being destroyed" : key.state.rawValue) and can no longer sign")
+        }
+        guard digest.count == algorithm.outputLength else {
+            throw SignetError.malformed("Expected a \(algorithm.outputLength)-octet \(algorithm.rawValue) digest, got \(digest.count) octets")
+        }
+        let now = clock.now()
+        var query = CertificateQuery(limit: 100)
+        query.keyID = key.id
+        let certificates = try await repository.certificates(query).filter { $0.status != .pending }
+        guard let newest = certificates.max(by: { $0.notAfter < $1.notAfter }) else {
+            throw SignetError.conflict("Key \(key.id) has no certificate")
+        }
+        if newest.status == .revoked {
+            throw SignetError.conflict("The certificate of key \(key.id) was revoked (\(newest.revocationReason?.name ?? "unspecified")) at \(newest.revokedAt.map { "\($0)" } ?? "?"); the key can no longer sign")
+        }
+        guard newest.notAfter > now else {
+            throw SignetError.refused("The certificate of key \(key.id) expired at \(newest.notAfter); ask for a new release key")
+        }
+        let signingKey = try ca.custodian.key(key.reference)
+        let signature = try signingKey.signDigest(digest, algorithm: algorithm)
+        try await repository.append(AuditEvent(
+            time: now, principal: principal, action: AuditAction.remoteSign, target: key.id,
+            details: ["digest": digest.hexString, "algorithm": algorithm.rawValue, "team": key.team ?? "", "release": key.release ?? "",
+                      "certificate": newest.serial]))
+        let signatureAlgorithm: Certificate.SignatureAlgorithm
+        switch (signingKey.algorithm.isEC, algorithm) {
+        case (true, .sha256): signatureAlgorithm = .ecdsaWithSHA256
+        case (true, .sha384): signatureAlgorithm = .ecdsaWithSHA384
+        case (true, .sha512): signatureAlgorithm = .ecdsaWithSHA512
+        case (false, .sha256): signatureAlgorithm = .sha256WithRSAEncryption
+        case (false, .sha384): signatureAlgorithm = .sha384WithRSAEncryption
+        case (false, .sha512): signatureAlgorithm = .sha512WithRSAEncryption
+        }
+        return RemoteSignature(keyID: key.id, signature: signature, signatureAlgorithm: signatureAlgorithm, certificateSerial: newest.serial)
+    }
+}

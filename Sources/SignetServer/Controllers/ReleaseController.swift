@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SignetCore
+
+/// Per-release keys for CI (`POST /api/v1/releases/<release>/key`) and signing with them without
+/// the key ever leaving the HSM (`POST /api/v1/keys/<id>/sign`).
+struct ReleaseController {
+    let services: SignetServices
+
+    func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
+        table.add(router, .post, "/api/v1/releases/{release}/key", releaseKey)
+        table.add(router, .post, "/api/v1/keys/{id}/sign", sign)
+    }
+
+    struct KeyRequest: Decodable {
+        let rotate: Bool?
+    }
+
+    struct KeyBody: Encodable {
+        let keyId: String
+        let release: String
+        let team: String?
+        let algorithm: String
+        let serial: String
+        let certificate: String
+        let chain: [String]
+        let notAfter: Date
+        let created: Bool
+    }
+
+    @Sendable func releaseKey(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let release = context.parameters.get("release") ?? ""
+        var rotate = request.uri.queryParameters["rotate"].map { $0 == "true" || $0 == "1" } ?? false
+        if let length = request.headers[.contentLength], length != "0" {
+            let body = try await JSONBody.decode(KeyRequest.self, from: request, context: context, allowed: ["rotate"])
+            rotate = rotate || (body.rotate ?? false)
+        }
+        let (key, created) = try await services.releases.key(release: release, by: principal, rotate: rotate)
+        return try JSONBody.response(KeyBody(
+            keyId: key.key.id, release: release, team: key.key.team, algorithm: key.key.algorithm.rawValue, serial: key.certificate.serial,
+            certificate: try key.certificateValue.serializeAsPEM().pemString, chain: try key.chain.map { try $0.serializeAsPEM().pemString },
+            notAfter: key.certificate.notAfter, created: created), status: created ? .created : .ok)
+    }
+
+    struct SignRequest: Decodable {
+        let digest: String
+        let algorithm: String
+    }
+
+    struct SignBody: Encodable {
+        let keyId: String
+        let signature: String
+        let signatureAlgorithm: String
+        let certificateSerial: String
+    }
+
+    @Sendable func sign(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await JSONBody.decode(SignRequest.self, from: request, context: context, allowed: ["digest", "algorithm"])
+        guard let algorithm = DigestAlgorithm(rawValue: body.algorithm.lowercased().replacingOccurrences(of: "-", with: "")) else {
+            throw SignetError.malformed("Unknown digest algorithm '\(body.algorithm)'; use sha256, sha384 or sha512")
+        }
+        guard let digest = Data(base64Encoded: body.digest) else {
+            throw SignetError.malformed("digest must be standard base64")
+        }
+        let result = try await services.releases.sign(keyID: context.parameters.get("id") ?? "", digest: Array(digest), algorithm: algorithm, by: principal)
+        return try JSONBody.response(SignBody(
+            keyId: result.keyID, signature: Data(result.signature).base64EncodedString(),
+            signatureAlgorithm: "\(result.signatureAlgorithm)", certificateSerial: result.certificateSerial))
+    }
+}
+
+/// Runs the rotation scheduler inside the server.
+struct RotationService: Service {
+    let services: SignetServices
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let system = Principal(name: "signet-scheduler", role: .admin, team: nil)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let actions = try await services.rotation.runDue(by: system)
+                if !actions.isEmpty {
+                    logger.notice("rotation", metadata: ["actions": "\(actions.joined(separator: "; "))"])
+                    try await services.revocation.publishAll()
+                }
+            } catch {
+                logger.error("rotation failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
