@@ -91,7 +91,7 @@ struct RotationService: Service {
             } catch {
                 logger.error("rotation failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -104,7 +104,7 @@ struct RevocationPublishingService: Service {
             // Pick up authorities changed by another process (`signet rotate`) before publishing.
             try? await publisher.ca.reloadIfChanged()
             await publisher.tick()
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

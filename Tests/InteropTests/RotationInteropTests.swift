@@ -1,0 +1,103 @@
+import Foundation
+import SignetTestSupport
+import SignetWire
+import Testing
+
+/// Rotation crash safety with real processes, and `signet sign` judged by openssl cms and openssl ts.
+@Suite(.serialized) struct RotationInteropTests {
+    static func makeHome() throws -> (home: String, work: String) {
+        let work = TestEnvironment.temporaryDirectory("rot")
+        let home = work + "/home"
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"],
+                                               environment: ["SIGNET_HSM_PIN": nil]), "init")
+        return (home, work)
+    }
+
+    static func sql(_ home: String, _ query: String) throws -> [String] {
+        try OpenSSL.check(ProcessRunner.run("sqlite3", [home + "/signet.db", query]), "sqlite3").output.split(separator: "\n").map(String.init)
+    }
+
+    static func tokenKeyIDs(_ home: String) throws -> Set<String> {
+        let pin = try String(contentsOfFile: home + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listing = try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
+            "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", "signet", "--login", "--pin", "env:SIGNET_TEST_PIN",
+            "--list-objects", "--type", "privkey"], environment: ["SOFTHSM2_CONF": home + "/softhsm2.conf", "SIGNET_TEST_PIN": pin]), "pkcs11-tool").output
+        return Set(listing.split(separator: "\n").filter { $0.contains("ID:") }.map { $0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces) })
+    }
+
+    @Test("kill -9 in the middle of a rotation leaves the old or the new issuer active, never neither, and no key unrecorded",
+          arguments: ["authority.after-key-generation", "authority.after-certificate-signed"])
+    func crashDuringRotation(failpoint: String) throws {
+        let (home, _) = try Self.makeHome()
+        let crashed = try ProcessRunner.signet(["rotate", "--issuer", "issuing-ca-1", "--home", home],
+                                               environment: ["SIGNET_FAILPOINTS": failpoint, "SIGNET_HSM_PIN": nil])
+        #expect(crashed.status == 9, "the rotation should have been killed at \(failpoint): \(crashed.stderr)")
+        // Exactly one active issuing CA: the old one.
+        #expect(try Self.sql(home, "SELECT name FROM authorities WHERE profile = 'issuing-ca' AND state = 'active'") == ["issuing-ca-1"])
+        // Every key in the token is recorded (the half-made one as pending).
+        let recorded = Set(try Self.sql(home, "SELECT id FROM keys WHERE state IN ('active', 'pending', 'retiring')"))
+        let inToken = try Self.tokenKeyIDs(home)
+        #expect(inToken.isSubset(of: recorded), "unrecorded keys: \(inToken.subtracting(recorded))")
+        #expect(try Self.sql(home, "SELECT COUNT(*) FROM keys WHERE state = 'pending'") == ["1"])
+
+        // The next start reconciles: the pending key is destroyed and marked abandoned.
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home], environment: ["SIGNET_HSM_PIN": nil]), "init after crash")
+        #expect(try Self.sql(home, "SELECT COUNT(*) FROM keys WHERE state = 'pending'") == ["0"])
+        #expect(try Self.sql(home, "SELECT COUNT(*) FROM keys WHERE state = 'abandoned'") == ["1"])
+        #expect(try Self.tokenKeyIDs(home) == Set(try Self.sql(home, "SELECT id FROM keys WHERE state = 'active'")))
+
+        // And the rotation then succeeds: the new issuer is active, the old one retiring.
+        let rotated = try OpenSSL.check(ProcessRunner.signet(["rotate", "--issuer", "issuing-ca-1", "--home", home], environment: ["SIGNET_HSM_PIN": nil]), "rotate")
+        #expect(rotated.output.contains("issuing-ca-1 → issuing-ca-"))
+        #expect(try Self.sql(home, "SELECT state FROM authorities WHERE name = 'issuing-ca-1'") == ["retiring"])
+        #expect(try Self.sql(home, "SELECT COUNT(*) FROM authorities WHERE profile = 'issuing-ca' AND state = 'active'") == ["1"])
+        #expect(try Self.tokenKeyIDs(home) == Set(try Self.sql(home, "SELECT id FROM keys WHERE state = 'active'")))
+    }
+
+    @Test("signet sign: a detached CMS signature made through the API verifies with openssl cms; its timestamp with openssl ts")
+    func signThroughSignet() async throws {
+        let (home, work) = try Self.makeHome()
+        let server = try ServerProcess(home: home)
+        defer { server.stop() }
+        let token = try OpenSSL.check(ProcessRunner.signet(["token", "create", "--role", "ci", "--team", "payments", "--name", "pipeline", "--home", home]), "token")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = work + "/root.pem"
+        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "root", "--pem", "--out", root, "--home", home]), "export")
+        let file = work + "/release.tar"
+        try Data((0..<10_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: file))
+        let env: [String: String?] = ["SIGNET_TOKEN": token, "SIGNET_URL": server.baseURL, "SIGNET_HSM_PIN": nil]
+
+        let plain = work + "/release.p7s"
+        try OpenSSL.check(ProcessRunner.signet(["sign", "--release", "v2.0.0-rc.1", "--in", file, "--out", plain], environment: env), "sign")
+        let verify = try ProcessRunner.run("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", plain, "-content", file, "-CAfile", root,
+                                                       "-purpose", "any", "-out", "/dev/null"])
+        #expect(verify.succeeded && verify.stderr.contains("Verification successful"), "\(verify.stderr)")
+        // A different file does not verify against the signature.
+        try Data("tampered".utf8).write(to: URL(fileURLWithPath: work + "/other.tar"))
+        let tampered = try ProcessRunner.run("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", plain, "-content", work + "/other.tar",
+                                                         "-CAfile", root, "-purpose", "any", "-out", "/dev/null"])
+        #expect(!tampered.succeeded)
+
+        let stamped = work + "/release-ts.p7s"
+        try OpenSSL.check(ProcessRunner.signet(["sign", "--release", "v2.0.0-rc.1", "--in", file, "--out", stamped, "--timestamp"], environment: env), "sign --timestamp")
+        let verifyStamped = try ProcessRunner.run("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", stamped, "-content", file, "-CAfile", root,
+                                                              "-purpose", "any", "-out", "/dev/null"])
+        #expect(verifyStamped.succeeded, "\(verifyStamped.stderr)")
+        // Pull the token out of the unsigned attributes and let openssl ts check it covers the signature value.
+        let signedData = try ContentInfo(derEncoded: Array(try Data(contentsOf: URL(fileURLWithPath: stamped)))).signedData()
+        let signerInfo = try #require(signedData.signerInfos.first)
+        let timestampToken = try #require(try signerInfo.timeStampToken())
+        let tokenPath = work + "/token.der", signaturePath = work + "/signature.bin"
+        try Data(try timestampToken.derBytes()).write(to: URL(fileURLWithPath: tokenPath))
+        try Data(signerInfo.signature).write(to: URL(fileURLWithPath: signaturePath))
+        let tsVerify = try ProcessRunner.run("openssl", ["ts", "-verify", "-token_in", "-in", tokenPath, "-data", signaturePath, "-CAfile", root])
+        #expect(tsVerify.output.contains("Verification: OK"), "\(tsVerify.output) \(tsVerify.stderr)")
+
+        // The same release keeps its key; both signatures name the same certificate.
+        let first = try ContentInfo(derEncoded: Array(try Data(contentsOf: URL(fileURLWithPath: plain)))).signedData().signerInfos[0].sid
+        #expect(first == signerInfo.sid)
+        // Without a token, nothing is signed.
+        let noToken = try ProcessRunner.signet(["sign", "--release", "v2", "--in", file, "--out", work + "/x.p7s"], environment: ["SIGNET_TOKEN": nil, "SIGNET_URL": server.baseURL])
+        #expect(!noToken.succeeded && noToken.stderr.contains("SIGNET_TOKEN"))
+    }
+}

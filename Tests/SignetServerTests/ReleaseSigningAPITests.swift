@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SignetCore
+import SignetRuntime
+@testable import SignetServer
+import SignetTestSupport
+import Testing
+import X509
+
+/// Per-release keys and remote signing over the API: the key never leaves the HSM, only the
+/// caller's team may use it, and revoked, retired or expired keys refuse with the reason.
+@Suite struct ReleaseSigningAPITests {
+    typealias API = APITests
+
+    static func signBody(_ digest: [UInt8], _ algorithm: String = "sha256") -> ByteBuffer {
+        API.json(["digest": Data(digest).base64EncodedString(), "algorithm": algorithm])
+    }
+
+    @Test("a release key is created once, reused, rotated on request, and signs digests that verify with its certificate")
+    func releaseKeyLifecycle() async throws {
+        let f = try await API.fixture()
+        try await f.app.test(.router) { client in
+            let first = try await client.execute(uri: "/api/v1/releases/v1.0.0/key", method: .post, headers: API.headers(f.token("ci")))
+            #expect(first.status == .created, "\(String(buffer: first.body))")
+            let body = API.body(first)
+            let keyID = try #require(body["key_id"] as? String)
+            let certificate = try Certificate(pemEncoded: try #require(body["certificate"] as? String))
+            #expect(certificate.subject.description.contains("CN=release v1.0.0"))
+            #expect(try Array(certificate.extensions.extendedKeyUsage!) == [.codeSigning])
+
+            let again = try await client.execute(uri: "/api/v1/releases/v1.0.0/key", method: .post, headers: API.headers(f.token("ci")))
+            #expect(again.status == .ok)
+            #expect(API.body(again)["key_id"] as? String == keyID)
+
+            let digest = Array(SHA256.hash(data: Array("artifact".utf8)))
+            let signed = try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(f.token("ci")), body: Self.signBody(digest))
+            #expect(signed.status == .ok, "\(String(buffer: signed.body))")
+            let signatureText = try #require(API.body(signed)["signature"] as? String)
+            let signature = try #require(Data(base64Encoded: signatureText))
+            // The signature is over the digest the caller sent: verify with the certificate's key over
+            // the same message the digest was computed from.
+            #expect(certificate.publicKey.isValidSignature(Array(signature), for: Array("artifact".utf8), signatureAlgorithm: .ecdsaWithSHA256))
+
+            let rotated = try await client.execute(uri: "/api/v1/releases/v1.0.0/key?rotate=true", method: .post, headers: API.headers(f.token("ci")))
+            #expect(rotated.status == .created)
+            #expect(API.body(rotated)["key_id"] as? String != keyID)
+        }
+        // The key is in the token, sensitive and non-extractable; signatures were audited.
+        let keys = try await f.runtime.store.keys().filter { $0.purpose == .release }
+        #expect(keys.count == 2 && keys.allSatisfy { $0.team == "payments" && $0.release == "v1.0.0" })
+        for key in keys { #expect(try f.runtime.keyManager.protection(of: key.reference).isFullyProtected) }
+        let audit = try await f.runtime.store.auditEntries(after: 0, limit: 10_000).filter { $0.event.action == "signature.remote" }
+        #expect(audit.count == 1 && audit[0].event.actor == "ci" && audit[0].event.details["digest"]?.count == 64)
+    }
+
+    @Test("refusals: wrong role, other team, wrong digest length, revoked, retired")
+    func refusals() async throws {
+        let f = try await API.fixture()
+        var mutable = f
+        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", expiresIn: nil, by: .init(name: "root", role: .admin, team: nil)).0
+        let fixture = mutable
+        try await fixture.app.test(.router) { client in
+            let developer = try await client.execute(uri: "/api/v1/releases/v1/key", method: .post, headers: API.headers(fixture.token("dev")))
+            API.expectError(developer, .forbidden, "forbidden")
+            let badName = try await client.execute(uri: "/api/v1/releases/..%2Fetc/key", method: .post, headers: API.headers(fixture.token("ci")))
+            API.expectError(badName, .badRequest)
+            let created = try await client.execute(uri: "/api/v1/releases/v1/key", method: .post, headers: API.headers(fixture.token("ci")))
+            let keyID = try #require(API.body(created)["key_id"] as? String)
+            let serial = try #require(API.body(created)["serial"] as? String)
+            let digest = Array(SHA256.hash(data: [1, 2, 3]))
+            let sign: (String, ByteBuffer) async throws -> TestResponse = { token, body in
+                try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(fixture.token(token)), body: body)
+            }
+            API.expectError(try await sign("otherci", Self.signBody(digest)), .forbidden, "forbidden")
+            API.expectError(try await sign("dev", Self.signBody(digest)), .forbidden, "forbidden")
+            API.expectError(try await sign("ci", Self.signBody(Array(digest.prefix(31)))), .badRequest, "malformed_input")
+            API.expectError(try await sign("ci", Self.signBody(digest, "md5")), .badRequest, "malformed_input")
+            API.expectError(try await sign("ci", API.json(["digest": "%%%", "algorithm": "sha256"])), .badRequest, "malformed_input")
+            API.expectError(try await client.execute(uri: "/api/v1/keys/00ff/sign", method: .post, headers: API.headers(fixture.token("ci")), body: Self.signBody(digest)), .notFound)
+
+            // Revoked: refused with 409 and the reason.
+            let revoke = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: API.headers(fixture.token("admin")),
+                                                  body: API.json(["reason": "keyCompromise"]))
+            #expect(revoke.status == .ok)
+            let revoked = try await sign("ci", Self.signBody(digest))
+            API.expectError(revoked, .conflict, "conflict")
+            #expect((API.body(revoked)["error"] as? [String: String])?["message"]?.contains("revoked") == true)
+            // The next release-key request makes a fresh key, since the old one cannot sign.
+            let replacement = try await client.execute(uri: "/api/v1/releases/v1/key", method: .post, headers: API.headers(fixture.token("ci")))
+            #expect(replacement.status == .created && API.body(replacement)["key_id"] as? String != keyID)
+        }
+        // The scheduler destroys the revoked release key; signing with it is then refused as retired.
+        _ = try await RotationScheduler(ca: f.runtime.ca).runDue(by: .init(name: "scheduler", role: .admin, team: nil))
+        let destroyed = try await f.runtime.store.keys().filter { $0.purpose == .release && $0.state == .destroyed }
+        #expect(destroyed.count == 1)
+        try await fixture.app.test(.router) { client in
+            let r = try await client.execute(uri: "/api/v1/keys/\(destroyed[0].id)/sign", method: .post, headers: API.headers(fixture.token("ci")),
+                                             body: Self.signBody(Array(SHA256.hash(data: [1]))))
+            API.expectError(r, .conflict, "conflict")
+        }
+        #expect(!(try f.runtime.keyManager.listKeys().contains { $0.reference.idHex == destroyed[0].id }))
+    }
+
+    @Test("an expired release certificate refuses signing with 422")
+    func expired() async throws {
+        let clock = ManualClock(Date())
+        let f = try await API.fixture(clock: clock)
+        try await f.app.test(.router) { client in
+            let created = try await client.execute(uri: "/api/v1/releases/v7/key", method: .post, headers: API.headers(f.token("ci")))
+            let keyID = try #require(API.body(created)["key_id"] as? String)
+            clock.advance(by: 8 * 86_400)  // ci-release certificates live 7 days
+            let r = try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(f.token("ci")),
+                                             body: Self.signBody(Array(SHA256.hash(data: [1]))))
+            API.expectError(r, .unprocessableContent, "policy_refused")
+        }
+    }
+}
+
