@@ -12,7 +12,7 @@ struct SignetCommand: AsyncParsableCommand {
         abstract: "Signet: a test-signing certificate authority whose keys never leave the HSM.",
         subcommands: [
             InitCommand.self, ServeCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
-            TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self,
+            TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self, BenchCommand.self,
         ]
     )
 }
