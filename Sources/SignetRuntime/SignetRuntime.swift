@@ -79,6 +79,13 @@ public final class SignetRuntime: Sendable {
                                         keyManager: HSMKeyManager(pool: pool), clock: clock)
         let authorities = try await runtime.ca.bootstrap(by: localOperator())
         created += authorities.map { "authority \($0)" }
+        // The audit key exists from the start, and the first checkpoint pins init's own entries.
+        let trail = AuditTrail(ca: runtime.ca, checkpoints: runtime.store)
+        if try await runtime.store.keys().contains(where: { $0.purpose == .audit && $0.state == .active }) == false {
+            _ = try await trail.auditKey(by: localOperator())
+            created.append("audit key")
+        }
+        try await trail.checkpoint(by: localOperator())
         return (runtime, created)
     }
 

@@ -65,6 +65,7 @@ public enum SignetApplication {
         CertificateController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)
         ReleaseController(services: services).register(&table, api)
+        AuditController(services: services).register(&table, api)
         return (router, table.entries.map { ($0.method, $0.path) })
     }
 
@@ -100,6 +101,7 @@ public enum SignetApplication {
             services: [
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250)),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
+                AuditCheckpointService(services: services, interval: .seconds(60), logger: logger),
             ] + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)

@@ -5,8 +5,11 @@ import SignetCore
 /// from an opened home. The server sees only Core types and protocols: it cannot reach the HSM
 /// except through the signing keys the certificate authority already holds.
 public struct SignetServices: Sendable {
+    /// Everything the server reads and writes through the store.
+    public typealias Repository = SignetRepository & TokenRepository & AuditCheckpointRepository & InventoryRepository
+
     public let ca: CertificateAuthority
-    public let repository: any SignetRepository & TokenRepository
+    public let repository: any Repository
     public let tokens: APITokens
     public let clock: any SignetClock
     /// CRLs and OCSP.
@@ -18,10 +21,14 @@ public struct SignetServices: Sendable {
     /// Key rotation and retirement.
     public let rotation: RotationScheduler
 
-    public init(ca: CertificateAuthority, repository: any SignetRepository & TokenRepository, revocation: RevocationPublisher,
+    /// The audit trail's checkpoints and verification.
+    public let trail: AuditTrail
+
+    public init(ca: CertificateAuthority, repository: any Repository, revocation: RevocationPublisher,
                 timestamping: TimestampAuthority) {
         self.timestamping = timestamping
         self.releases = ReleaseSigning(ca: ca)
+        self.trail = AuditTrail(ca: ca, checkpoints: repository)
         self.rotation = RotationScheduler(ca: ca)
         self.ca = ca
         self.repository = repository

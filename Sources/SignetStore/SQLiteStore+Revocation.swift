@@ -21,13 +21,17 @@ extension SQLiteStore {
         }
     }
 
-    public func nextCRLNumber(issuer: String) async throws -> Int64 {
+    public func nextCRLNumber(issuer: String, event: AuditEvent) async throws -> Int64 {
         try await write("allocating a CRL number for \(issuer)") { db in
             try db.execute(sql: """
                 INSERT INTO crl_numbers (issuer, number) VALUES (?, 1)
                 ON CONFLICT(issuer) DO UPDATE SET number = number + 1
                 """, arguments: [issuer])
-            return try Int64.fetchOne(db, sql: "SELECT number FROM crl_numbers WHERE issuer = ?", arguments: [issuer])!
+            let number = try Int64.fetchOne(db, sql: "SELECT number FROM crl_numbers WHERE issuer = ?", arguments: [issuer])!
+            var audited = event
+            audited.details["number"] = "\(number)"
+            try Self.appendAudit(audited, in: db)
+            return number
         }
     }
 

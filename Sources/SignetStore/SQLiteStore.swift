@@ -9,6 +9,7 @@ import SignetCore
 public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
+    private let writer: GroupCommitWriter
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public init(path: String) throws {
@@ -20,8 +21,10 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
+            self.pool = pool
+            self.writer = GroupCommitWriter(pool: pool)
         } catch {
             throw SignetError(.storage, "Cannot open the store at \(path): \(error)")
         }
@@ -109,21 +112,30 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 CREATE INDEX certificates_by_key ON certificates(key_id);
                 """)
         }
+        migrator.registerMigration("v5-audit") { db in
+            try db.execute(sql: """
+                ALTER TABLE keys ADD COLUMN public_key BLOB;
+                CREATE TABLE audit_checkpoints (
+                    seq INTEGER PRIMARY KEY,
+                    entry_hash TEXT NOT NULL,
+                    time_ms INTEGER NOT NULL,
+                    key_id TEXT NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                CREATE INDEX audit_by_action ON audit_log(action, seq);
+                CREATE INDEX audit_by_actor ON audit_log(actor, seq);
+                CREATE INDEX audit_by_time ON audit_log(time_ms);
+                """)
+        }
         return migrator
     }
 
-    /// Runs `body` in an IMMEDIATE transaction (the write lock is taken up front, so two processes
-    /// sharing the file serialise cleanly), translating database errors into store errors.
+    /// Runs `body` atomically inside an IMMEDIATE transaction (the write lock is taken up front, so two
+    /// processes sharing the file serialise cleanly), shared with concurrent writes by group commit,
+    /// and returns once that transaction has committed. Database errors become store errors.
     public func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                return result!
-            }
+            return try await writer.write(body)
         } catch let error as SignetError {
             throw error
         } catch {

@@ -43,7 +43,7 @@ import Testing
                                                             "--pin", "env:SIGNET_TEST_PIN", "--list-objects", "--type", "privkey"], environment: env)
         try OpenSSL.check(listing, "pkcs11-tool --list-objects")
         let blocks = listing.output.components(separatedBy: "Private Key Object").dropFirst()
-        #expect(blocks.count == 4)
+        #expect(blocks.count == 5)  // root, issuing CA, OCSP signer, TSA, audit
         for block in blocks {
             #expect(block.contains("sensitive, always sensitive, never extractable, local"), "\(block)")
         }

@@ -110,4 +110,5 @@ public enum AuditAction {
     public static let authorityRetire = "authority.retire"
     public static let releaseKeyCreate = "release.key.create"
     public static let remoteSign = "signature.remote"
+    public static let crlPublish = "crl.publish"
 }

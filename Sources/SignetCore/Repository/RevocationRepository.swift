@@ -19,8 +19,9 @@ public struct RevokedEntry: Sendable, Hashable {
 public protocol RevocationRepository: Sendable {
     /// Revoked certificates of `issuer` that have not expired at `now` (expired ones may leave the CRL).
     func revokedEntries(issuer: String, notExpiredAt now: Date) async throws -> [RevokedEntry]
-    /// Allocates the next CRL number for `issuer` (strictly increasing, persisted; RFC 5280 §5.2.3).
-    func nextCRLNumber(issuer: String) async throws -> Int64
+    /// Allocates the next CRL number for `issuer` (strictly increasing, persisted; RFC 5280 §5.2.3),
+    /// recording `event` (with the number added) in the same transaction.
+    func nextCRLNumber(issuer: String, event: AuditEvent) async throws -> Int64
     /// Increases with every revocation.
     func revocationRevision() async throws -> Int64
 }

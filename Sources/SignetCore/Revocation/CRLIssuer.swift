@@ -53,7 +53,8 @@ public struct CRLIssuer: Sendable {
     public func issue(for authority: LoadedAuthority) async throws -> PublishedCRL {
         let now = clock.now()
         let entries = try await repository.revokedEntries(issuer: authority.name, notExpiredAt: now)
-        let number = try await repository.nextCRLNumber(issuer: authority.name)
+        let number = try await repository.nextCRLNumber(issuer: authority.name, event: AuditEvent(
+            time: now, actor: "signet", role: nil, action: AuditAction.crlPublish, target: authority.name, details: ["entries": "\(entries.count)"]))
         guard let ski = try authority.certificate.extensions.subjectKeyIdentifier else {
             throw SignetError.internalError("Authority \(authority.name) has no subjectKeyIdentifier for the CRL's AKI")
         }

@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SignetCore
+
+/// `GET /api/v1/audit` and `GET /api/v1/inventory`, for admins and auditors.
+struct AuditController {
+    let services: SignetServices
+
+    func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
+        table.add(router, .get, "/api/v1/audit", audit)
+        table.add(router, .get, "/api/v1/inventory", inventory)
+    }
+
+    struct AuditBody: Encodable {
+        struct Entry: Encodable {
+            let sequence: Int64
+            let time: Date
+            let actor: String
+            let role: String?
+            let action: String
+            let target: String?
+            let outcome: String
+            let details: [String: String]
+            let hash: String
+        }
+        let entries: [Entry]
+        let next: Int64?
+    }
+
+    @Sendable func audit(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        try AccessPolicy.checkAudit(try context.requirePrincipal())
+        let params = request.uri.queryParameters
+        let unknown = Set(params.map { String($0.key) }).subtracting(["since", "actor", "action", "after", "limit"])
+        guard unknown.isEmpty else { throw SignetError.malformed("Unknown query parameter(s) \(unknown.sorted().joined(separator: ", "))") }
+        var query = AuditQuery(limit: 100)
+        if let limit = params["limit"] {
+            guard let value = Int(limit), (1...1000).contains(value) else { throw SignetError.malformed("limit must be an integer from 1 to 1000") }
+            query.limit = value
+        }
+        if let after = params["after"] {
+            guard let value = Int64(after), value >= 0 else { throw SignetError.malformed("after must be a sequence number") }
+            query.after = value
+        }
+        if let since = params["since"] {
+            query.since = services.clock.now().addingTimeInterval(-(try ValidityDuration(parsing: String(since)).timeInterval))
+        }
+        query.actor = params["actor"].map(String.init)
+        query.action = params["action"].map(String.init)
+        let entries = try await services.repository.auditEntries(query)
+        return try JSONBody.response(AuditBody(entries: entries.map {
+            .init(sequence: $0.sequence, time: $0.event.time, actor: $0.event.actor, role: $0.event.role, action: $0.event.action,
+                  target: $0.event.target, outcome: $0.event.outcome.rawValue, details: $0.event.details, hash: $0.hash)
+        }, next: entries.count == query.limit ? entries.last?.sequence : nil))
+    }
+
+    @Sendable func inventory(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        try AccessPolicy.checkAudit(try context.requirePrincipal())
+        let within = try request.uri.queryParameters["expiring_within"].map { try ValidityDuration(parsing: String($0)) } ?? .days(7)
+        return try JSONBody.response(try await Inventory.collect(ca: services.ca, counts: services.repository, expiringWithin: within))
+    }
+}
+
+/// Signs an audit checkpoint over new entries once a minute.
+struct AuditCheckpointService: Service {
+    let services: SignetServices
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let system = Principal(name: "signet-audit", role: .admin, team: nil)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            do {
+                try await services.trail.checkpoint(by: system)
+            } catch {
+                logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
+            }
+        }
+        // A last checkpoint on the way out.
+        try? await services.trail.checkpoint(by: system)
+    }
+}
