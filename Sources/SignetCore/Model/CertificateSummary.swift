@@ -38,7 +38,7 @@ public enum Revocation {
             throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'")
         }
         guard RevocationReason.acceptedForRevocation.contains(reason) else {
-            throw SignetError.malformed("\(reason) is not accepted as a revocation reason")
+            throw SignetError.malformed("\(reason.name) is not accepted as a revocation reason")
         }
         let now = clock.now()
         return try await repository.revoke(serial: normalized, reason: reason, at: now, event: AuditEvent(

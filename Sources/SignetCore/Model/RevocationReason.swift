@@ -1,17 +1,10 @@
-/// CRLReason codes (RFC 5280 §5.3.1). Value 7 is unused by the standard; `removeFromCRL` only
-/// appears in delta CRLs and is not accepted as a reason to revoke.
-public enum RevocationReason: Int, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
-    case unspecified = 0
-    case keyCompromise = 1
-    case cACompromise = 2
-    case affiliationChanged = 3
-    case superseded = 4
-    case cessationOfOperation = 5
-    case certificateHold = 6
-    case removeFromCRL = 8
-    case privilegeWithdrawn = 9
-    case aACompromise = 10
+import SignetWire
 
+/// Why a certificate was revoked: the RFC 5280 §5.3.1 CRLReason codes, shared with the CRL and OCSP
+/// encoders so a reason never has to be translated between layers.
+public typealias RevocationReason = CRLReason
+
+extension CRLReason {
     /// The RFC 5280 name, as the CLI and API accept and print it.
     public var name: String {
         switch self {
@@ -28,11 +21,9 @@ public enum RevocationReason: Int, Sendable, Hashable, Codable, CaseIterable, Cu
         }
     }
 
-    public var description: String { name }
-
     /// Reasons an operator may revoke with. certificateHold is excluded: Signet's revocations are final
     /// (CA/B Forum CS BR §4.9.13 forbids suspension), and removeFromCRL is a delta-CRL artefact.
-    public static let acceptedForRevocation: [RevocationReason] = allCases.filter { $0 != .certificateHold && $0 != .removeFromCRL }
+    public static let acceptedForRevocation: [CRLReason] = allCases.filter { $0 != .certificateHold && $0 != .removeFromCRL }
 
     /// Parses a reason name (case-insensitive) or number; the error lists valid names.
     public init(parsing text: String) throws {

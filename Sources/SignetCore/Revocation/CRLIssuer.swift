@@ -65,23 +65,17 @@ public struct CRLIssuer: Sendable {
         revoked.reserveCapacity(entries.count)
         for entry in entries {
             revoked.append(try RevokedCertificate(serialNumber: entry.serial, revocationDate: entry.revokedAt,
-                                                  reason: entry.reason.flatMap { CRLReason(rawValue: $0.rawValue) } ?? .unspecified))
+                                                  reason: entry.reason ?? .unspecified))
         }
         let tbs = try TBSCertList.derBytes(
             signature: algorithm, issuer: authority.certificate.subject, thisUpdate: thisUpdate, nextUpdate: nextUpdate,
             revokedCertificates: revoked,
-            authorityKeyIdentifier: Array(ski.keyIdentifier), crlNumber: Self.bigEndian(number))
+            authorityKeyIdentifier: Array(ski.keyIdentifier), crlNumber: number.bigEndianMagnitude)
         let signature = try authority.key.sign(message: tbs)
         let der = try CertificateList.assemble(tbsCertList: tbs, signatureAlgorithm: algorithm, signature: signature)
         guard authority.key.publicKey.isValidSignature(signature, for: tbs, signatureAlgorithm: authority.key.signatureAlgorithm) else {
             throw SignetError(.keyCustody, "The HSM returned a CRL signature that does not verify with \(authority.name)'s key")
         }
         return PublishedCRL(issuer: authority.name, number: number, thisUpdate: thisUpdate, nextUpdate: nextUpdate, entries: entries.count, der: der)
-    }
-
-    static func bigEndian(_ value: Int64) -> [UInt8] {
-        var bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
-        while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
-        return bytes
     }
 }

@@ -135,7 +135,7 @@ public final class OCSPResponder: Sendable {
             case let record? where record.issuer == issuer.name && record.status == .revoked:
                 status = .revoked(try RevokedInfo(
                     revocationTime: record.revokedAt ?? thisUpdate,
-                    revocationReason: record.revocationReason.flatMap { CRLReason(rawValue: $0.rawValue) }))
+                    revocationReason: record.revocationReason))
             default:
                 // Never issued by this issuer, or reserved but never handed out.
                 status = .unknown

@@ -39,3 +39,13 @@ public enum Hex {
         }
     }
 }
+
+extension Int64 {
+    /// The value's big-endian octets without leading zeros (one zero octet for 0): the magnitude of
+    /// a positive DER INTEGER such as a CRL number or a TSA serial.
+    public var bigEndianMagnitude: [UInt8] {
+        var bytes = withUnsafeBytes(of: self.bigEndian) { Array($0) }
+        while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
+        return bytes
+    }
+}

@@ -96,7 +96,7 @@ public final class TimestampAuthority: Sendable {
         let signer = try material()
         let serial = try await serials.next()
         let info = try TSTInfo(
-            policy: policy, messageImprint: request.messageImprint, serialNumber: Self.bigEndian(serial), genTime: ca.clock.now(),
+            policy: policy, messageImprint: request.messageImprint, serialNumber: serial.bigEndianMagnitude, genTime: ca.clock.now(),
             accuracy: accuracy, nonce: request.nonce, tsa: signer.tsaName)
         let content = try info.derBytes()
         let builder = try CMSSignedDataBuilder(
@@ -129,11 +129,5 @@ public final class TimestampAuthority: Sendable {
         guard let node = try? DER.parse(der), let children = try? DERNodes.children(of: node, identifier: .sequence),
               let first = children.first, let version = try? Int(derEncoded: first) else { return nil }
         return version
-    }
-
-    static func bigEndian(_ value: Int64) -> [UInt8] {
-        var bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
-        while bytes.count > 1 && bytes[0] == 0 { bytes.removeFirst() }
-        return bytes
     }
 }

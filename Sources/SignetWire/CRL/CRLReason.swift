@@ -17,7 +17,7 @@ import SwiftASN1
 ///      privilegeWithdrawn      (9),
 ///      aACompromise           (10) }
 /// ```
-public enum CRLReason: Int, Hashable, Sendable, CaseIterable, DERImplicitlyTaggable {
+public enum CRLReason: Int, Hashable, Sendable, CaseIterable, Codable, DERImplicitlyTaggable {
     case unspecified = 0
     case keyCompromise = 1
     case cACompromise = 2
