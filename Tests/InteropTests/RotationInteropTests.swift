@@ -68,7 +68,11 @@ import Testing
         let env: [String: String?] = ["SIGNET_TOKEN": token, "SIGNET_URL": server.baseURL, "SIGNET_HSM_PIN": nil]
 
         let plain = work + "/release.p7s"
-        try OpenSSL.check(ProcessRunner.signet(["sign", "--release", "v2.0.0-rc.1", "--in", file, "--out", plain], environment: env), "sign")
+        let signed = try OpenSSL.check(ProcessRunner.signet(["sign", "--release", "v2.0.0-rc.1", "--in", file, "--out", plain], environment: env), "sign")
+        // `signet release-key` with the same token names the key that signed.
+        let keyID = try #require(signed.output.components(separatedBy: " key ").last?.split(separator: ":").first.map(String.init))
+        let releaseKey = try OpenSSL.check(ProcessRunner.signet(["release-key", "--release", "v2.0.0-rc.1"], environment: env), "release-key")
+        #expect(releaseKey.output.hasPrefix("Key \(keyID) for release v2.0.0-rc.1 (team payments)"), "\(releaseKey.output)")
         let verify = try ProcessRunner.run("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", plain, "-content", file, "-CAfile", root,
                                                        "-purpose", "any", "-out", "/dev/null"])
         #expect(verify.succeeded && verify.stderr.contains("Verification successful"), "\(verify.stderr)")

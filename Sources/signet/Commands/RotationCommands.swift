@@ -54,25 +54,43 @@ struct RotateCommand: AsyncParsableCommand {
 struct ReleaseKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release-key",
-        abstract: "The release's HSM-held key and certificate (created on first use); prints key id and certificate.")
+        abstract: "The release's HSM-held key and certificate (created on first use); prints key id and certificate.",
+        discussion: """
+            With SIGNET_TOKEN set (a ci token), asks the Signet server (--url, $SIGNET_URL or the home's base_url); \
+            the team comes from the token. Without it, works on the local home and needs --team.
+            """)
 
     @OptionGroup var options: HomeOptions
 
     @Option(help: "Release name.")
     var release: String
 
-    @Option(help: "Team the release belongs to.")
-    var team: String
+    @Option(help: "Team the release belongs to (local mode only; over the API the token's team is used).")
+    var team: String?
 
     @Flag(help: "Create a new key even if the release has one.")
     var rotate = false
 
+    @Option(help: "Signet URL for API mode (default: $SIGNET_URL, else base_url of the home).")
+    var url: String?
+
     func run() async throws {
         try await runReporting {
-            let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-            var principal = SignetRuntime.localOperator()
+            if let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty {
+                let api = APIClient(base: try APIClient.baseURL(url, home: options.directory), token: token)
+                let key = try await api.post("/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", [:])
+                if options.json {
+                    try printJSON(key.mapValues { "\($0)" })
+                } else {
+                    print("Key \(key["key_id"] ?? "?") for release \(release) (team \(key["team"] ?? "?")), certificate \(key["serial"] ?? "?") valid until \(key["not_after"] ?? "?")")
+                    print(key["certificate"] as? String ?? "")
+                }
+                return
+            }
+            guard let team else { throw SignetError.malformed("Pass --team TEAM, or set SIGNET_TOKEN to ask the server with a ci token") }
             try NameRules.validateTeam(team)
-            principal = Principal(name: principal.name, role: .admin, team: team)
+            let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
+            let principal = Principal(name: SignetRuntime.localOperator().name, role: .admin, team: team)
             let (key, created) = try await ReleaseSigning(ca: runtime.ca).key(release: release, by: principal, rotate: rotate)
             if options.json {
                 try printJSON(["key_id": key.key.id, "release": release, "team": team, "serial": key.certificate.serial, "created": "\(created)",
@@ -115,10 +133,7 @@ struct SignCommand: AsyncParsableCommand {
             guard let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty else {
                 throw SignetError(.unauthenticated, "Set SIGNET_TOKEN to a ci token (tokens are never taken from arguments)")
             }
-            var base = url ?? ProcessInfo.processInfo.environment["SIGNET_URL"]
-            if base == nil, let home = try? SignetHome.open(options.directory) { base = home.config.baseURL }
-            guard let base else { throw SignetError.malformed("No Signet URL: pass --url or set SIGNET_URL") }
-            let api = APIClient(base: try AuthorityURLs(baseURL: base).baseURL, token: token)
+            let api = APIClient(base: try APIClient.baseURL(url, home: options.directory), token: token)
             let content = try readFile(input, what: "file")
 
             let key = try await api.post("/api/v1/releases/\(release)/key", [:])
@@ -166,6 +181,14 @@ struct SignCommand: AsyncParsableCommand {
 struct APIClient {
     let base: String
     let token: String
+
+    /// `--url`, else `$SIGNET_URL`, else the home's base_url.
+    static func baseURL(_ explicit: String?, home: String) throws -> String {
+        var base = explicit ?? ProcessInfo.processInfo.environment["SIGNET_URL"]
+        if base == nil, let opened = try? SignetHome.open(home) { base = opened.config.baseURL }
+        guard let base else { throw SignetError.malformed("No Signet URL: pass --url or set SIGNET_URL") }
+        return try AuthorityURLs(baseURL: base).baseURL
+    }
 
     func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
         guard let url = URL(string: base + path) else { throw SignetError.malformed("Bad URL \(base + path)") }
