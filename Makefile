@@ -28,7 +28,7 @@ test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 
-bench: deps
+bench: deps-runtime
 	./Benchmarks/run.sh
 
 clean:
