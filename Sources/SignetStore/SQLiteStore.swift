@@ -17,11 +17,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets synchronous=NORMAL when it enables WAL, after prepareDatabase ran: restore FULL
+            // on the writer so every commit is on disk (fsync of the WAL) before anyone is answered.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
             self.pool = pool
             self.writer = GroupCommitWriter(pool: pool)
@@ -127,6 +129,19 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 CREATE INDEX audit_by_time ON audit_log(time_ms);
                 """)
         }
+        migrator.registerMigration("v6-listing") { db in
+            // Listing is ordered by (not_after, serial) so every filter walks an index in order and stops
+            // at LIMIT, with keyset pagination on the same pair.
+            try db.execute(sql: """
+                CREATE INDEX certificates_by_expiry ON certificates(not_after, serial);
+                DROP INDEX certificates_by_team;
+                CREATE INDEX certificates_by_team ON certificates(team, not_after, serial);
+                DROP INDEX certificates_by_profile;
+                CREATE INDEX certificates_by_profile ON certificates(profile, not_after, serial);
+                DROP INDEX certificates_by_status;
+                CREATE INDEX certificates_by_status ON certificates(status, not_after, serial);
+                """)
+        }
         return migrator
     }
 
@@ -156,17 +171,15 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     // MARK: Audit (inside the caller's transaction)
 
     static func appendAudit(_ event: AuditEvent, in db: Database) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let sequence: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let previous: String = last?["hash"] ?? AuditChain.genesis
         let hash = AuditChain.hash(sequence: sequence, event: event, previousHash: previous)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let details = String(decoding: try encoder.encode(event.details), as: UTF8.self)
-        try db.execute(sql: """
+        let details = CanonicalJSON.object(event.details)
+        try db.cachedStatement(sql: """
             INSERT INTO audit_log (seq, time_ms, actor, role, action, target, outcome, details, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [sequence, Int64((event.time.timeIntervalSince1970 * 1000).rounded()), event.actor, event.role,
+            """).execute(arguments: [sequence, Int64((event.time.timeIntervalSince1970 * 1000).rounded()), event.actor, event.role,
                              event.action, event.target, event.outcome.rawValue, details, previous, hash])
     }
 
@@ -254,14 +267,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     public func reserve(_ pending: PendingCertificate) async throws {
         let r = pending.record
         try await write("reserving serial \(r.serial)") { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM certificates WHERE serial = ?", arguments: [r.serial]) == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM certificates WHERE serial = ?"), arguments: [r.serial]) == true {
                 throw SignetError.conflict("Serial \(r.serial) is already recorded")
             }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO certificates (serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after,
                                           status, tbs, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                """, arguments: [r.serial, r.issuer, r.profile, r.subject, r.team, r.release, r.requester, r.keyID,
+                """).execute(arguments: [r.serial, r.issuer, r.profile, r.subject, r.team, r.release, r.requester, r.keyID,
                                  r.notBefore.timeIntervalSince1970, r.notAfter.timeIntervalSince1970, Data(pending.tbs), r.createdAt.timeIntervalSince1970])
         }
     }
@@ -275,7 +288,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     static func completeCertificate(serial: String, der: [UInt8], in db: Database) throws {
-        try db.execute(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending'", arguments: [Data(der), serial])
+        try db.cachedStatement(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending'").execute(arguments: [Data(der), serial])
         guard db.changesCount == 1 else { throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice") }
     }
 
@@ -315,7 +328,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     static func fetchCertificate(_ serial: String, in db: Database) throws -> CertificateRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM certificates WHERE serial = ?", arguments: [serial]).map(certificateRecord)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM certificates WHERE serial = ?"), arguments: [serial]).map(certificateRecord)
     }
 
     static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, der, created_at"
@@ -334,7 +347,10 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             conditions.append("status = 'valid' AND not_after > ? AND not_after <= ?")
             _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])
         }
-        if let after = query.after { conditions.append("serial > ?"); _ = arguments.append(contentsOf: [after]) }
+        if let after = query.after, let cursor = CertificateQuery.Cursor(after) {
+            conditions.append("(not_after, serial) > (?, ?)")
+            _ = arguments.append(contentsOf: [cursor.notAfter, cursor.serial])
+        }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
@@ -343,7 +359,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             let (clause, arguments) = Self.whereClause(query)
             var all = arguments
             _ = all.append(contentsOf: [max(1, min(query.limit, 10_000))])
-            return try Row.fetchAll(db, sql: "SELECT \(Self.listColumns) FROM certificates \(clause) ORDER BY serial LIMIT ?", arguments: all)
+            return try Row.fetchAll(db, sql: "SELECT \(Self.listColumns) FROM certificates \(clause) ORDER BY not_after, serial LIMIT ?", arguments: all)
                 .map(Self.certificateRecord)
         }
     }

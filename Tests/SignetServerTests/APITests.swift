@@ -260,3 +260,17 @@ import X509
         }
     }
 }
+
+@Suite struct HTTPDateTests {
+    @Test("IMF-fixdate matches DateFormatter's RFC 9110 form")
+    func imfFixdate() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        for seconds in [0.0, 1_700_000_000, 1_893_456_000.7, 4_102_444_799] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(HTTPDate.format(date) == formatter.string(from: date))
+        }
+    }
+}

@@ -21,6 +21,13 @@ import Testing
             keyID: nil, notBefore: Date() - 60, notAfter: notAfter, status: .pending, der: nil, createdAt: Date()), tbs: [0x30, 0x00])
     }
 
+    @Test("the writer commits with synchronous=FULL")
+    func durability() async throws {
+        let store = try Self.store()
+        let mode = try await store.write("pragma") { db in try Int.fetchOne(db, sql: "PRAGMA synchronous")! }
+        #expect(mode == 2)  // FULL: the WAL is fsynced at every commit
+    }
+
     @Test("reserve, complete and revoke move a certificate through its states exactly once")
     func lifecycle() async throws {
         let store = try Self.store()
@@ -49,11 +56,15 @@ import Testing
             try await store.reserve(Self.pending(serial, team: team, notAfter: now + hours * 3600))
             _ = try await store.complete(serial: serial, der: [0], event: Self.event("certificate.issue", serial))
         }
-        #expect(try await store.certificates(.init(team: "payments")).map(\.serial) == ["01", "02", "04"])
+        // Listings are ordered by notAfter, then serial: 04 (expired), 01 and 03 (2 h), 02 (30 h).
+        #expect(try await store.certificates(.init(team: "payments")).map(\.serial) == ["04", "01", "02"])
         #expect(try await store.certificates(.init(team: "payments", expiringBefore: now + 48 * 3600, now: now)).map(\.serial) == ["01", "02"])
         #expect(try await store.certificates(.init(expiringBefore: now + 3 * 3600, now: now)).map(\.serial) == ["01", "03"])
         #expect(try await store.certificates(.init(expiredAt: now)).map(\.serial) == ["04"])
-        #expect(try await store.certificates(.init(after: "02", limit: 1)).map(\.serial) == ["03"])
+        let first = try await store.certificates(.init(limit: 2))
+        #expect(first.map(\.serial) == ["04", "01"])
+        let cursor = CertificateQuery.Cursor(after: first[1]).string
+        #expect(try await store.certificates(.init(after: cursor, limit: 2)).map(\.serial) == ["03", "02"])
         #expect(try await store.countCertificates(.init(team: "search")) == 1)
     }
 

@@ -129,3 +129,26 @@ import X509
         #expect(throws: (any Error).self) { try TimeStampResp(derEncoded: [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]) }
     }
 }
+
+@Suite struct FastAssemblyTests {
+    @Test("the concatenating CMS assembler writes exactly what the structured encoder writes")
+    func assembleMatchesStructuredEncoding() throws {
+        let request = try TimeStampReq(messageImprint: try MessageImprint(hashAlgorithm: .sha256, hashedMessage: [UInt8](repeating: 7, count: 32)), nonce: [1, 2, 3], certReq: true)
+        let response = try TestTimeStampAuthority.respond(to: request)
+        let token = try #require(response.timeStampToken)
+        let signedData = try token.signedData()
+        let signer = try #require(signedData.signerInfos.first)
+        let content = try #require(signedData.encapContentInfo.eContent)
+        let builder = try CMSSignedDataBuilder(
+            eContentType: signedData.encapContentInfo.eContentType, eContent: content, digestAlgorithm: signer.digestAlgorithm,
+            messageDigest: try #require(try signer.messageDigest()), signerCertificate: signedData.certificates[0], certificates: signedData.certificates,
+            signatureAlgorithm: signer.signatureAlgorithm,
+            signedAttributes: signer.signedAttrs.filter { ![.CMSAttributeType.contentType, .CMSAttributeType.messageDigest].contains($0.attrType) })
+        let fast = try builder.assemble(signature: signer.signature)
+        let structured = try ContentInfo(signedData: builder.signedData(signature: signer.signature)).derBytes()
+        #expect(fast == structured)
+        #expect(fast == (try token.derBytes()))
+        // And the granted response built around it equals the structured one.
+        #expect(TimeStampResp.grantedDER(token: fast) == (try TimeStampResp(granted: try ContentInfo(derEncoded: fast)).derBytes()))
+    }
+}

@@ -13,15 +13,11 @@ public enum AuditChain {
     /// event always hashes the same.
     public static func canonicalBytes(sequence: Int64, event: AuditEvent, previousHash: String) -> [UInt8] {
         let millis = Int64((event.time.timeIntervalSince1970 * 1000).rounded())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let details = (try? encoder.encode(event.details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let fields: [String] = [
             String(sequence), String(millis), event.actor, event.role ?? "", event.action, event.target ?? "",
-            event.outcome.rawValue, details, previousHash,
+            event.outcome.rawValue, CanonicalJSON.object(event.details), previousHash,
         ]
-        let data = (try? encoder.encode(fields)) ?? Data()
-        return Array(data)
+        return Array(CanonicalJSON.array(fields).utf8)
     }
 
     public static func hash(sequence: Int64, event: AuditEvent, previousHash: String) -> String {
@@ -52,4 +48,35 @@ public enum AuditChain {
 
 extension Digest {
     var hexString: String { Array(self).hexString }
+}
+
+/// Deterministic JSON for the audit trail: objects with sorted keys, no insignificant whitespace,
+/// strings escaped per RFC 8259 §7. (JSONEncoder would do, at many times the cost per entry.)
+public enum CanonicalJSON {
+    public static func string(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    public static func object(_ values: [String: String]) -> String {
+        "{" + values.keys.sorted().map { string($0) + ":" + string(values[$0]!) }.joined(separator: ",") + "}"
+    }
+
+    public static func array(_ values: [String]) -> String {
+        "[" + values.map(string).joined(separator: ",") + "]"
+    }
 }

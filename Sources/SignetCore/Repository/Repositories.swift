@@ -14,7 +14,8 @@ public struct CertificateQuery: Sendable, Hashable {
     /// Only valid certificates with `now < notAfter <= expiringBefore`.
     public var expiringBefore: Date?
     public var now: Date?
-    /// Return certificates with serial > `after` in serial order (keyset pagination).
+    /// Keyset pagination: an opaque cursor (``Cursor/string``) naming the last certificate of the
+    /// previous page. Listings are ordered by notAfter, then serial.
     public var after: String?
     public var limit: Int
 
@@ -30,6 +31,29 @@ public struct CertificateQuery: Sendable, Hashable {
         self.now = now
         self.after = after
         self.limit = limit
+    }
+}
+
+extension CertificateQuery {
+    /// Position in a listing: the notAfter and serial of the last certificate seen.
+    public struct Cursor: Sendable, Hashable {
+        public let notAfter: Double
+        public let serial: String
+
+        public init(after record: CertificateRecord) {
+            self.notAfter = record.notAfter.timeIntervalSince1970
+            self.serial = record.serial
+        }
+
+        /// Parses `<notAfter>_<serial>`; nil for anything else.
+        public init?(_ text: String) {
+            let parts = text.split(separator: "_")
+            guard parts.count == 2, let notAfter = Double(parts[0]), Hex.decode(parts[1]) != nil else { return nil }
+            self.notAfter = notAfter
+            self.serial = String(parts[1]).lowercased()
+        }
+
+        public var string: String { "\(notAfter)_\(serial)" }
     }
 }
 

@@ -55,15 +55,15 @@ public final class TimestampAuthority: Sendable {
     }
 
     public func respond(to requestDER: [UInt8]) async -> [UInt8] {
-        let response: TimeStampResp
+        let rejection: TimeStampResp
         do {
-            response = try await grant(requestDER)
+            return try await grant(requestDER)
         } catch let refusal as Refusal {
-            response = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
+            rejection = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
         } catch {
-            response = (try? TimeStampResp.rejection(.systemFailure, statusString: ["The TSA could not sign the token"])) ?? Self.fallback
+            rejection = (try? TimeStampResp.rejection(.systemFailure, statusString: ["The TSA could not sign the token"])) ?? Self.fallback
         }
-        return (try? response.derBytes()) ?? []
+        return (try? rejection.derBytes()) ?? []
     }
 
     static let fallback = try! TimeStampResp.rejection(.systemFailure)
@@ -73,7 +73,8 @@ public final class TimestampAuthority: Sendable {
         let reason: String
     }
 
-    func grant(_ requestDER: [UInt8]) async throws -> TimeStampResp {
+    /// The DER of a granted TimeStampResp, or a ``Refusal``.
+    func grant(_ requestDER: [UInt8]) async throws -> [UInt8] {
         guard requestDER.count <= Self.maximumRequestSize else { throw Refusal(failure: .badDataFormat, reason: "The request is too large") }
         let request: TimeStampReq
         do {
@@ -105,7 +106,7 @@ public final class TimestampAuthority: Sendable {
             certificates: request.certReq ? signer.chain : [], signatureAlgorithm: signer.signatureAlgorithm,
             signedAttributes: [try .signingCertificateV2(signer.essCertID)])
         let signature = try signer.authority.key.sign(message: try builder.bytesToSign())
-        return try TimeStampResp(granted: try ContentInfo(derEncoded: try builder.assemble(signature: signature)))
+        return TimeStampResp.grantedDER(token: try builder.assemble(signature: signature))
     }
 
     /// The active TSA authority and what is derived from it, recomputed when the authority changes.

@@ -39,8 +39,8 @@ struct CertificateController {
             by: principal)
         Counter(label: "signet_certificates_issued_total", dimensions: [("profile", body.profile)]).increment()
         return try JSONBody.response(IssuedBody(
-            serial: issued.record.serial, certificate: try issued.certificate.serializeAsPEM().pemString,
-            chain: try issued.chain.map { try $0.serializeAsPEM().pemString }, notAfter: issued.record.notAfter), status: .created)
+            serial: issued.record.serial, certificate: PEM.encode(issued.certificate.derBytes),
+            chain: issued.chain.map { PEM.encode($0.derBytes) }, notAfter: issued.record.notAfter), status: .created)
     }
 
     struct ListBody: Encodable {
@@ -72,7 +72,10 @@ struct CertificateController {
         query.profile = params["profile"].map(String.init)
         query.issuer = params["issuer"].map(String.init)
         query.release = params["release"].map(String.init)
-        query.after = params["after"].map { String($0).lowercased() }
+        if let after = params["after"] {
+            guard CertificateQuery.Cursor(String(after)) != nil else { throw SignetError.malformed("after must be the `next` value of a previous page") }
+            query.after = String(after)
+        }
         if let within = params["expiring_within"] {
             query.expiringBefore = now.addingTimeInterval(try ValidityDuration(parsing: String(within)).timeInterval)
         }
@@ -87,7 +90,8 @@ struct CertificateController {
         query.limit = pageSize + 1
         let records = try await services.repository.certificates(query)
         let page = Array(records.prefix(pageSize))
-        return try JSONBody.response(ListBody(certificates: page.map { $0.summary(at: now) }, next: records.count > pageSize ? page.last?.serial : nil))
+        return try JSONBody.response(ListBody(
+            certificates: page.map { $0.summary(at: now) }, next: records.count > pageSize ? page.last.map { CertificateQuery.Cursor(after: $0).string } : nil))
     }
 
     struct ShowBody: Encodable {
@@ -113,7 +117,7 @@ struct CertificateController {
             guard let der = record.der else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
             return JSONBody.bytes(der, contentType: "application/pkix-cert")
         }
-        let pem = try record.der.map { try Certificate(derEncoded: $0).serializeAsPEM().pemString }
+        let pem = record.der.map { PEM.encode($0) }
         if accept.contains("application/x-pem-file") || accept.contains("application/pem-certificate-chain") {
             guard let pem else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
             return JSONBody.bytes(Array((pem + "\n").utf8), contentType: "application/x-pem-file")

@@ -41,7 +41,7 @@ struct ReleaseController {
         let (key, created) = try await services.releases.key(release: release, by: principal, rotate: rotate)
         return try JSONBody.response(KeyBody(
             keyId: key.key.id, release: release, team: key.key.team, algorithm: key.key.algorithm.rawValue, serial: key.certificate.serial,
-            certificate: try key.certificateValue.serializeAsPEM().pemString, chain: try key.chain.map { try $0.serializeAsPEM().pemString },
+            certificate: PEM.encode(key.certificateValue.derBytes), chain: key.chain.map { PEM.encode($0.derBytes) },
             notAfter: key.certificate.notAfter, created: created), status: created ? .created : .ok)
     }
 

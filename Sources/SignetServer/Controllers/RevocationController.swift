@@ -84,13 +84,7 @@ struct RevocationController {
         return JSONBody.bytes(answer.der, contentType: "application/ocsp-response", extra: headers)
     }
 
-    static func httpDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
+    static func httpDate(_ date: Date) -> String { HTTPDate.format(date) }
 }
 
 /// Runs the revocation publisher's loop inside the server: CRLs are re-signed after revocations made

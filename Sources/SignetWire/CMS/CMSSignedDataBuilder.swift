@@ -74,8 +74,27 @@ public struct CMSSignedDataBuilder: Hashable, Sendable {
             signerInfos: [try signerInfo(signature: signature, unsignedAttributes: unsignedAttributes)])
     }
 
-    /// The final DER: a ContentInfo of type id-signedData.
+    /// The final DER: a ContentInfo of type id-signedData. Written by concatenating encoded parts,
+    /// the same octets as `ContentInfo(signedData:).derBytes()` at a fraction of the cost (this is the
+    /// TSA's hot path).
     public func assemble(signature: [UInt8], unsignedAttributes: [CMSAttribute] = []) throws -> [UInt8] {
-        try ContentInfo(signedData: signedData(signature: signature, unsignedAttributes: unsignedAttributes)).derBytes()
+        let signer = try signerInfo(signature: signature, unsignedAttributes: unsignedAttributes)
+        let structure = SignedData(digestAlgorithms: [digestAlgorithm], encapContentInfo: encapContentInfo, certificates: certificates, signerInfos: [signer])
+        var encapsulated = try encapContentInfo.eContentType.derBytes()
+        if let content = encapContentInfo.eContent {
+            encapsulated += DERPrimitives.tlv(0xA0, DERPrimitives.tlv(0x04, content))
+        }
+        let certificateSet = certificates.isEmpty ? [] : DERPrimitives.setOf(0xA0, certificates.map { Self.encoded($0) })
+        let signedData = DERPrimitives.tlv(
+            0x30, try structure.version.derBytes(), DERPrimitives.tlv(0x31, try digestAlgorithm.derBytes()), DERPrimitives.tlv(0x30, encapsulated),
+            certificateSet, DERPrimitives.tlv(0x31, try signer.derBytes()))
+        return DERPrimitives.tlv(0x30, try ASN1ObjectIdentifier.CMSContentType.signedData.derBytes(), DERPrimitives.tlv(0xA0, signedData))
+    }
+
+    /// A certificate's DER from the parts swift-certificates keeps, without re-serializing its fields.
+    static func encoded(_ certificate: Certificate) -> [UInt8] {
+        var serializer = DER.Serializer()
+        try! serializer.serialize(certificate)
+        return serializer.serializedBytes
     }
 }

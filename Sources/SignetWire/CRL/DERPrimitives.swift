@@ -25,6 +25,26 @@ enum DERPrimitives {
         return Array(serializer.serializedBytes.dropLast())  // the placeholder zero length
     }
 
+    /// One TLV from a single-octet identifier and already-encoded content parts, written once into a
+    /// buffer of its exact size. Building outer layers by concatenation like this costs one copy per
+    /// layer, where nested `appendConstructedNode` calls shift the content for every long length.
+    static func tlv(_ identifier: UInt8, _ parts: [UInt8]...) -> [UInt8] {
+        let length = parts.reduce(0) { $0 + $1.count }
+        let lengthOctets = lengthOctets(length)
+        var out: [UInt8] = []
+        out.reserveCapacity(1 + lengthOctets.count + length)
+        out.append(identifier)
+        out += lengthOctets
+        for part in parts { out += part }
+        return out
+    }
+
+    /// A DER SET OF from encoded elements: sorted by their encodings (X.690 §11.6).
+    static func setOf(_ identifier: UInt8, _ elements: [[UInt8]]) -> [UInt8] {
+        let sorted = elements.sorted { $0.lexicographicallyPrecedes($1) }
+        return tlv(identifier, sorted.reduce(into: [UInt8]()) { $0 += $1 })
+    }
+
     /// The definite-length octets for `length` (X.690 §8.1.3, in DER's shortest form, §10.1).
     static func lengthOctets(_ length: Int) -> [UInt8] {
         precondition(length >= 0)

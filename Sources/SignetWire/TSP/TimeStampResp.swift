@@ -34,6 +34,12 @@ public struct TimeStampResp: Hashable, Sendable, DERImplicitlyTaggable {
         try self.init(status: PKIStatusInfo(status: .granted), timeStampToken: token)
     }
 
+    /// A granted response around an already-encoded token (a ContentInfo), without parsing it again.
+    public static func grantedDER(token: [UInt8]) -> [UInt8] {
+        // PKIStatusInfo ::= SEQUENCE { status INTEGER 0 }
+        DERPrimitives.tlv(0x30, [0x30, 0x03, 0x02, 0x01, 0x00], token)
+    }
+
     /// A rejection: the failure answered in the protocol (RFC 3161 §2.4.2).
     public static func rejection(_ failInfo: PKIFailureInfo, statusString: [String] = []) throws -> TimeStampResp {
         try TimeStampResp(status: PKIStatusInfo(status: .rejection, statusString: statusString, failInfo: failInfo), timeStampToken: nil)

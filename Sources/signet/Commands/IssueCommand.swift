@@ -38,8 +38,8 @@ struct IssueCommand: AsyncParsableCommand {
             let issued = try await runtime.ca.issue(
                 IssuanceRequest(profile: profile, csr: csrBytes, team: team, release: release, validity: validity),
                 by: SignetRuntime.localOperator())
-            let leafPEM = try issued.certificate.serializeAsPEM().pemString
-            let chainPEM = try issued.chain.map { try $0.serializeAsPEM().pemString }
+            let leafPEM = PEM.encode(issued.certificate.derBytes)
+            let chainPEM = issued.chain.map { PEM.encode($0.derBytes) }
             if let out {
                 try AtomicFile.write(([leafPEM] + chainPEM).joined(separator: "\n") + "\n", to: out)
             }

@@ -78,7 +78,7 @@ struct ShowCommand: AsyncParsableCommand {
                 throw SignetError.notFound("No certificate with serial \(serial)")
             }
             let now = view.clock.now()
-            let pemText = try record.der.map { try Certificate(derEncoded: $0).serializeAsPEM().pemString }
+            let pemText = record.der.map { PEM.encode($0) }
             if pem {
                 guard let pemText else { throw SignetError.conflict("Certificate \(serial) is pending and has no certificate") }
                 print(pemText)
@@ -127,7 +127,7 @@ struct CACommand: AsyncParsableCommand {
                 let authority = try await view.authority(which)
                 let bytes: [UInt8]
                 if pem {
-                    bytes = Array((try Certificate(derEncoded: authority.certificateDER).serializeAsPEM().pemString + "\n").utf8)
+                    bytes = Array((PEM.encode(authority.certificateDER) + "\n").utf8)
                 } else {
                     bytes = authority.certificateDER
                 }

@@ -94,10 +94,10 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
             let (key, created) = try await ReleaseSigning(ca: runtime.ca).key(release: release, by: principal, rotate: rotate)
             if options.json {
                 try printJSON(["key_id": key.key.id, "release": release, "team": team, "serial": key.certificate.serial, "created": "\(created)",
-                               "certificate": try key.certificateValue.serializeAsPEM().pemString, "not_after": key.certificate.notAfter.iso8601])
+                               "certificate": PEM.encode(key.certificateValue.derBytes), "not_after": key.certificate.notAfter.iso8601])
             } else {
                 print("\(created ? "Created" : "Existing") key \(key.key.id) for release \(release) (team \(team)), certificate \(key.certificate.serial) valid until \(key.certificate.notAfter.iso8601)")
-                print(try key.certificateValue.serializeAsPEM().pemString)
+                print(PEM.encode(key.certificateValue.derBytes))
             }
         }
     }
