@@ -38,6 +38,11 @@ class Figures:
         r = self.raw.get(name)
         return None if not r else r["latency_us"][pct] / 1000
 
+    def busy(self, name):
+        """Cores used by processes other than the server and the load generator during the figure."""
+        cpu = self.raw.get(name + ".cpu")
+        return None if not cpu else cpu.get("other_cores")
+
     def errors(self, name):
         r = self.raw.get(name)
         return 0 if not r else sum(r.get("errors", {}).values())
@@ -59,8 +64,11 @@ class Figures:
         if check is not None and signet is not None:
             met = check(signet, ratio)
         errors = sum(self.errors(s) for s in sources)
+        others = [self.busy(s) for s in sources if self.busy(s) is not None]
+        samples = [self.raw[s]["requests"] for s in sources if s in self.raw and "requests" in self.raw[s]]
         self.rows.append({"figure": figure, "unit": unit, "signet": signet, "peer_name": peer_name, "peer": peer,
-                          "ratio": ratio, "better": better, "target": target, "met": met, "errors": errors})
+                          "ratio": ratio, "better": better, "target": target, "met": met, "errors": errors,
+                          "other_cores": max(others) if others else None, "min_samples": min(samples) if samples else None})
 
 
 def build(raw, nproc):
@@ -81,9 +89,9 @@ def build(raw, nproc):
     f.add("OCSP POST", f.rate("signet-ocsp-post"), "openssl ocsp -port", f.rate("openssl-ocsp-post"),
           "responses/s", "higher", "≥ 3× openssl", ge(3.0), ("signet-ocsp-post", "openssl-ocsp-post"))
     f.add("OCSP GET: p99 latency", f.latency_ms("signet-ocsp-get", "p99"), "openssl ocsp -port", f.latency_ms("openssl-ocsp-get", "p99"),
-          "ms", "lower")
+          "ms", "lower", sources=("signet-ocsp-get", "openssl-ocsp-get"))
     f.add("OCSP POST: p99 latency", f.latency_ms("signet-ocsp-post", "p99"), "cfssl ocspserve", f.latency_ms("cfssl-ocsp-post", "p99"),
-          "ms", "lower")
+          "ms", "lower", sources=("signet-ocsp-post", "cfssl-ocsp-post"))
     within = lambda s, r: s <= 1000
     f.add("Revoke returned → OCSP says revoked (worst of 5)", f.get("revocation", "ocsp_ms", "max"), "—", None, "ms", "lower",
           "≤ 1000 ms", within)
@@ -93,8 +101,9 @@ def build(raw, nproc):
     f.add("TSA tokens", f.rate("signet-tsa"), f"openssl ts -reply, 1 process/token ×{procs} parallel", f.rate("openssl-ts"),
           "tokens/s", "higher", "≥ 50× openssl", ge(50.0), ("signet-tsa", "openssl-ts"))
     f.add("TSA tokens, absolute", f.rate("signet-tsa"), "Sigstore TSA (published)", 6481, "tokens/s", "higher",
-          "≥ 6,500/s", lambda s, r: s >= 6500)
-    f.add("TSA: p99 latency", f.latency_ms("signet-tsa", "p99"), "openssl ts -reply", f.latency_ms("openssl-ts", "p99"), "ms", "lower")
+          "≥ 6,500/s", lambda s, r: s >= 6500, ("signet-tsa",))
+    f.add("TSA: p99 latency", f.latency_ms("signet-tsa", "p99"), "openssl ts -reply", f.latency_ms("openssl-ts", "p99"), "ms", "lower",
+          sources=("signet-tsa",))
     sizes = sorted(int(k.split("-")[-1]) for k in raw if k.startswith("signet-crl-"))
     for n in sizes:
         last = n == max(sizes)
@@ -106,15 +115,19 @@ def build(raw, nproc):
               "≤ openssl" if last else None, ge(1.0) if last else None)
     rows = f.get("populate", "certificates")
     at = f"{rows:,}" if rows else "?"
-    f.add(f"Store: list by team + expiring_within, p99 ({at} certs)", f.latency_ms("signet-list", "p99"), "—", None, "ms", "lower",
-          "< 20 ms", lambda s, r: s < 20, ("signet-list",))
-    f.add("Store: list requests", f.rate("signet-list"), "—", None, "req/s", "higher")
+    conns = raw.get("_config", {}).get("connections", "?")
+    f.add(f"Store: list by team + expiring_within, p99 ({at} certs, {conns} connections)", f.latency_ms("signet-list", "p99"), "—", None,
+          "ms", "lower", "< 20 ms", lambda s, r: s < 20, ("signet-list",))
+    f.add(f"Store: list requests ({conns} connections)", f.rate("signet-list"), "—", None, "req/s", "higher", sources=("signet-list",))
+    f.add("Store: list p99, one client at a time", f.latency_ms("signet-list-1", "p99"), "—", None, "ms", "lower",
+          "< 20 ms", lambda s, r: s < 20, ("signet-list-1",))
     rss = f.get("server-memory", "vmrss_kib")
     f.add("Store: server RSS after the list load", None if rss is None else rss / 1024, "—", None, "MiB", "lower")
     for algorithm, label in (("ec-p256", "P-256"), ("rsa-3072", "RSA-3072")):
         for sessions in (1, 2):
             f.add(f"HSM limit: C_Sign {label}, {sessions} session{'s' if sessions > 1 else ''}",
-                  f.get(f"hsm-{algorithm}-{sessions}", "signatures_per_second"), "—", None, "signatures/s", "higher")
+                  f.get(f"hsm-{algorithm}-{sessions}", "signatures_per_second"), "—", None, "signatures/s", "higher",
+                  sources=(f"hsm-{algorithm}-{sessions}",))
     return f.rows
 
 
@@ -133,6 +146,10 @@ def table(rows):
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.2f}×"
         met = "—" if r["target"] is None else ("yes" if r["met"] else ("no" if r["met"] is not None else "n/a"))
         figure = r["figure"] + (f" ⚠ {r['errors']} errors" if r["errors"] else "")
+        if r.get("min_samples") is not None and r["min_samples"] < 100:
+            figure += f" (n = {r['min_samples']} requests)"
+        if r.get("other_cores") is not None and r["other_cores"] >= 0.25:
+            figure += f" † {r['other_cores']:.1f}"
         lines.append(f"| {figure} | {r['unit']} | {fmt(r['signet'], r['unit'])} | {r['peer_name']} | "
                      f"{fmt(r['peer'], r['unit'])} | {ratio} | {r['target'] or '—'} | {met} |")
     return "\n".join(lines)
@@ -160,12 +177,26 @@ def derived(raw, rows_by_name):
     if fs:
         out.append(f"- Disk: a 4 KiB append + fsync takes {fs['p50_ms']:.2f} ms (p50), {fs['p99_ms']:.2f} ms (p99) "
                    f"— the floor for one synchronous commit.")
-    for name, label in (("signet-ocsp-get", "OCSP GET"), ("signet-ocsp-post", "OCSP POST"), ("signet-tsa", "TSA"), ("signet-list", "store list")):
-        wrk = raw.get(name)
-        if wrk:
-            rate = (wrk["requests"] - wrk["errors"]["status"]) / wrk["seconds"]
-            out.append(f"- {label}: {1e6 / rate:,.0f} µs of the whole machine per request (server and wrk share the {raw.get('machine', {}).get('nproc', '?')} cores); "
-                       f"p50 {wrk['latency_us']['p50'] / 1000:.2f} ms, p99 {wrk['latency_us']['p99'] / 1000:.2f} ms.")
+    names = [k[:-4] for k in sorted(raw) if k.endswith(".cpu")]
+    if names:
+        out.append("")
+        out.append("CPU during each load test (cores; the machine has %s): the server under test, the load generator "
+                   "(wrk, or the benchmark process itself), and everything else on the machine. † in the table marks "
+                   "figures measured while other processes used ≥ 0.25 core." % raw.get("machine", {}).get("nproc", "?"))
+        out.append("")
+        out.append("| run | requests/s | server cores | server CPU per request (µs) | client cores | other cores |")
+        out.append("|---|---:|---:|---:|---:|---:|")
+        for name in names:
+            cpu = raw[name + ".cpu"]
+            wrk = raw.get(name, {})
+            rate = "—"
+            if wrk.get("requests") and wrk.get("seconds"):
+                rate = f"{wrk['requests'] / wrk['seconds']:,.0f}"
+            elif wrk.get("signatures_per_second"):
+                rate = f"{wrk['signatures_per_second']:,.0f}"
+            per = cpu.get("server_cpu_us_per_request")
+            out.append(f"| {name} | {rate} | {cpu['server_cores']:.2f} | {'—' if per is None else f'{per:,.0f}'} | "
+                       f"{cpu['client_cores']:.2f} | {cpu['other_cores']:.2f} |")
     for key in sorted(k for k in raw if k.startswith("signet-crl-")):
         c = raw[key]
         out.append(f"- Signet CRL of {c['crl_entries']:,} entries: {c['crl_bytes'] / 1048576:.1f} MiB DER in {c['seconds']:.2f} s; RSS before "

@@ -104,6 +104,33 @@ wait_port() {
 # json FILE FILTER: one value from a JSON file.
 json() { jq -r "$2" "$1"; }
 
+# CPU accounting, so a figure shows who used the machine while it was measured: the server under
+# test, the load generator, and everything else (the machine may be shared).
+HZ=$(getconf CLK_TCK)
+cpu_busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+child_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $14+$15}'; }
+pid_ticks() { if [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ]; then sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12+$13}'; else echo 0; fi; }
+# cpu_report OUT SECONDS BUSY0 BUSY1 SERVER0 SERVER1 CLIENT-TIME-FILE [REQUESTS]
+cpu_report() {
+  python3 - "$HZ" "$@" <<'PY'
+import json, sys
+hz, out, seconds, b0, b1, s0, s1, client_file = sys.argv[1:9]
+requests = int(sys.argv[9]) if len(sys.argv) > 9 else 0
+hz, seconds = int(hz), float(seconds)
+try:
+    client = sum(float(x) for x in open(client_file).read().split()[-2:])
+except (OSError, ValueError):
+    client = 0.0
+busy = (int(b1) - int(b0)) / hz
+server = (int(s1) - int(s0)) / hz
+report = {"seconds": seconds, "busy_cores": busy / seconds, "server_cores": server / seconds,
+          "client_cores": client / seconds, "other_cores": max(0.0, (busy - server - client) / seconds)}
+if requests:
+    report["server_cpu_us_per_request"] = server * 1e6 / requests
+json.dump(report, open(out, "w"))
+PY
+}
+
 # load NAME URL [VAR=VALUE...]: warm-up, then the measured wrk run; keeps the BENCH_JSON line in
 # raw/NAME.json. Variables configure Benchmarks/lua/bench.lua.
 load() {
@@ -113,15 +140,20 @@ load() {
     env "$@" "${wrk[@]}" "-d${WARMUP}s" "$url" > "$RAW/$name.warmup.txt" 2>&1 || die "wrk warm-up for $name failed (see $RAW/$name.warmup.txt)"
   fi
   record env "${@//BENCH_TOKEN=*/BENCH_TOKEN=\$TOKEN}" "${wrk[@]}" "-d${DURATION}s" "$url"
-  env "$@" "${wrk[@]}" "-d${DURATION}s" "$url" > "$RAW/$name.wrk.txt" 2>&1 || die "wrk for $name failed (see $RAW/$name.wrk.txt)"
+  local b0 s0 b1 s1
+  b0=$(cpu_busy_ticks); s0=$(pid_ticks "${SERVER_PID:-}")
+  /usr/bin/time -f '%U %S' -o "$RAW/$name.client-time" env "$@" "${wrk[@]}" "-d${DURATION}s" "$url" > "$RAW/$name.wrk.txt" 2>&1 \
+    || die "wrk for $name failed (see $RAW/$name.wrk.txt)"
+  b1=$(cpu_busy_ticks); s1=$(pid_ticks "${SERVER_PID:-}")
   grep '^BENCH_JSON ' "$RAW/$name.wrk.txt" | sed 's/^BENCH_JSON //' > "$RAW/$name.json"
   [ -s "$RAW/$name.json" ] || die "wrk for $name printed no result (see $RAW/$name.wrk.txt)"
   local requests errors
   requests=$(json "$RAW/$name.json" .requests)
+  cpu_report "$RAW/$name.cpu.json" "$(json "$RAW/$name.json" .seconds)" "$b0" "$b1" "$s0" "$s1" "$RAW/$name.client-time" "$requests"
   errors=$(json "$RAW/$name.json" '.errors | .connect + .read + .write + .status + .timeout')
   [ "$requests" -gt 0 ] || die "wrk for $name completed no request"
   [ "$errors" -eq 0 ] || log "WARNING: $name had $errors errors (non-2xx/3xx or socket); see $RAW/$name.wrk.txt"
-  log "$name: $(awk -v r="$requests" -v s="$(json "$RAW/$name.json" .seconds)" 'BEGIN{printf "%.0f req/s", r/s}'), p99 $(json "$RAW/$name.json" .latency_us.p99) us"
+  log "$name: $(awk -v r="$requests" -v s="$(json "$RAW/$name.json" .seconds)" 'BEGIN{printf "%.0f req/s", r/s}'), p99 $(json "$RAW/$name.json" .latency_us.p99) us, other processes $(json "$RAW/$name.cpu.json" '.other_cores * 100 | floor')% of a core"
 }
 
 # expect_status WANT WHAT CURL-ARGS...: one request, must answer WANT; the body goes to stdout.
@@ -230,7 +262,7 @@ signet_start() {
   local name=$1 port=$2 home=$RESULTS/home-$1 logfile=$RESULTS/serve-$1.log
   [ -e "$logfile" ] && mv "$logfile" "$logfile.1"
   start "signet-$name" "$logfile" "$SIGNET" serve --home "$home" --listen "127.0.0.1:$port" --log-level warning
-  SIGNET_PID=$LAST_PID
+  SIGNET_PID=$LAST_PID SERVER_PID=$LAST_PID
   local deadline=$(($(date +%s) + 300))
   until grep -q "Signet listening on http://127.0.0.1:$port" "$logfile" 2>/dev/null; do
     kill -0 "$SIGNET_PID" 2>/dev/null || { tail -n 20 "$logfile" >&2; die "signet serve ($name) exited during start-up"; }
@@ -297,7 +329,7 @@ cfssl_issuance() {
   local name=$1 port=$2 dir=$WORK/cfssl-$1
   start "cfssl-serve-$name" "$RESULTS/cfssl-serve-$name.log" \
     cfssl serve -address 127.0.0.1 -port "$port" -ca "$dir/ca.pem" -ca-key "$dir/ca-key.pem" -config "$dir/config.json" -loglevel 3
-  local pid=$LAST_PID
+  local pid=$LAST_PID; SERVER_PID=$LAST_PID
   wait_port "$port" "$pid" "$RESULTS/cfssl-serve-$name.log" "cfssl serve ($name)"
   jq -n --rawfile csr "$WORK/dev.csr" '{certificate_request: $csr, profile: "codesign"}' > "$WORK/cfssl-sign.json"
   expect_status 200 "cfssl serve ($name) sign" --data-binary @"$WORK/cfssl-sign.json" "http://127.0.0.1:$port/api/v1/cfssl/sign" \
@@ -397,7 +429,7 @@ phase_ocsp_peers() {
   [ -s "$dir/responses.txt" ] || die "cfssl ocspsign produced no response"
   record cfssl ocspsign -ca "$dir/ca.pem" -responder "$dir/ca.pem" -responder-key "$dir/ca-key.pem" -cert "$dir/leaf.pem" -status good
   start cfssl-ocspserve "$RESULTS/cfssl-ocspserve.log" cfssl ocspserve -address 127.0.0.1 -port "$CFSSL_OCSP_PORT" -responses "$dir/responses.txt" -loglevel 3
-  local pid=$LAST_PID
+  local pid=$LAST_PID; SERVER_PID=$LAST_PID
   wait_port "$CFSSL_OCSP_PORT" "$pid" "$RESULTS/cfssl-ocspserve.log" "cfssl ocspserve"
   expect_status 200 "cfssl ocspserve POST" -H 'Content-Type: application/ocsp-request' --data-binary @"$WORK/peer-ocsp.der" \
     "http://127.0.0.1:$CFSSL_OCSP_PORT/" > "$WORK/cfssl-ocsp.resp"
@@ -420,7 +452,7 @@ phase_ocsp_peers() {
     rm -f "$RESULTS/openssl-ocsp.log"
     start openssl-ocsp "$RESULTS/openssl-ocsp.log" openssl ocsp -index "$dir/ocsp-index.txt" -port "$OPENSSL_OCSP_PORT" \
       -rsigner "$dir/ca.pem" -rkey "$dir/ca-key.pem" -CA "$dir/ca.pem" -nmin 60
-    pid=$LAST_PID
+    pid=$LAST_PID; SERVER_PID=$LAST_PID
     local deadline=$(($(date +%s) + 30))
     until grep -q "waiting for OCSP client connections" "$RESULTS/openssl-ocsp.log" 2>/dev/null; do
       kill -0 "$pid" 2>/dev/null || { cat "$RESULTS/openssl-ocsp.log" >&2; die "openssl ocsp exited during start-up"; }
@@ -478,6 +510,7 @@ EOF
     || { cat "$dir/verify.txt" >&2; die "openssl ts -reply's token does not verify"; }
   record "for each of $NPROC workers, for ${DURATION}s:" openssl ts -reply -config "$dir/w1/ts.cnf" -queryfile "$WORK/query.tsq" -out "$dir/w1/reply.tsr"
   local end=$(( ${EPOCHREALTIME/./} + DURATION * 1000000 ))
+  local b0 c0; b0=$(cpu_busy_ticks); c0=$(child_ticks)
   local t0=${EPOCHREALTIME/./} workers=()
   for w in $(seq 1 "$NPROC"); do
     (
@@ -493,7 +526,10 @@ EOF
     workers+=($!)
   done
   wait "${workers[@]}"
-  local t1=${EPOCHREALTIME/./}
+  local t1=${EPOCHREALTIME/./} b1 c1; b1=$(cpu_busy_ticks); c1=$(child_ticks)
+  # The workers' CPU (this shell's reaped children: the subshells and their openssl processes) is the "server".
+  cpu_report "$RAW/openssl-ts.cpu.json" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e6}')" "$b0" "$b1" "$c0" "$c1" /dev/null \
+    "$(cat "$dir"/w*/latency_us | wc -l)"
   python3 - "$RAW/openssl-ts.json" "$t0" "$t1" "$dir" "$NPROC" <<'EOF'
 import glob, json, sys
 out, t0, t1, d, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
@@ -511,10 +547,17 @@ phase_hsm() {
   log "HSM micro-benchmark: C_Sign loop, 1 and 2 sessions, P-256 and RSA-3072"
   for algorithm in ec-p256 rsa-3072; do
     for sessions in 1 2; do
-      run "$SIGNET" bench hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm" \
+      local b0 b1 t0 t1; b0=$(cpu_busy_ticks); t0=${EPOCHREALTIME/./}
+      record "$SIGNET" bench hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm"
+      /usr/bin/time -f '%U %S' -o "$RAW/hsm-$algorithm-$sessions.client-time" \
+        "$SIGNET" bench hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm" \
         > "$RAW/hsm-$algorithm-$sessions.json" 2> "$RAW/hsm-$algorithm-$sessions.err" \
         || { cat "$RAW/hsm-$algorithm-$sessions.err" >&2; die "signet bench hsm ($algorithm, $sessions sessions) failed"; }
-      log "hsm $algorithm x$sessions: $(json "$RAW/hsm-$algorithm-$sessions.json" '.signatures_per_second | floor') signatures/s"
+      b1=$(cpu_busy_ticks); t1=${EPOCHREALTIME/./}
+      # The benchmark process counts as the "client" here: other_cores is everything else.
+      cpu_report "$RAW/hsm-$algorithm-$sessions.cpu.json" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e6}')" "$b0" "$b1" 0 0 \
+        "$RAW/hsm-$algorithm-$sessions.client-time"
+      log "hsm $algorithm x$sessions: $(json "$RAW/hsm-$algorithm-$sessions.json" '.signatures_per_second | floor') signatures/s, other processes $(json "$RAW/hsm-$algorithm-$sessions.cpu.json" '.other_cores * 100 | floor')% of a core"
     done
   done
 }
@@ -536,7 +579,10 @@ json.dump({"items": len(items), "bytes": len(open(sys.argv[1], "rb").read())}, o
 if not items:
     sys.exit("the list request returned no certificate")
 EOF
-  load signet-list "$url" BENCH_TOKEN="$ci"
+  # One client first (the per-query cost; it also warms the page cache), then the usual connections.
+  # No warm-up run: at this size a warm-up's queued requests would still be running in the measured one.
+  THREADS=1 CONNECTIONS=1 WARMUP=0 load signet-list-1 "$url" BENCH_TOKEN="$ci"
+  WARMUP=0 load signet-list "$url" BENCH_TOKEN="$ci"
   python3 - "$RAW/server-memory.json" "/proc/$SIGNET_PID/status" <<'EOF'
 import json, sys
 fields = {l.split(":")[0]: int(l.split()[1]) for l in open(sys.argv[2]) if l.startswith(("VmRSS", "VmHWM"))}
