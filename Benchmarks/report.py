@@ -247,7 +247,8 @@ def main():
     text = open(args.template).read()
     for key, value in {
         "{{DATE}}": machine.get("date", "?"), "{{MACHINE}}": machine_text, "{{VERSIONS}}": versions,
-        "{{COMMIT}}": machine.get("git_commit", "?"), "{{TABLE}}": rendered, "{{DERIVED}}": derived(raw, rows),
+        "{{COMMIT}}": machine.get("git_commit", "?"),
+        "{{SOURCE}}": f"`{machine.get('source_dir', '?')}`, built into `{machine.get('scratch', '?')}`", "{{TABLE}}": rendered, "{{DERIVED}}": derived(raw, rows),
         "{{COMMANDS}}": commands, "{{CONFIG}}": ", ".join(f"{k} {v}" for k, v in config.items()),
         "{{MET}}": str(sum(1 for r in rows if r["met"])), "{{TARGETS}}": str(sum(1 for r in rows if r["target"])),
     }.items():

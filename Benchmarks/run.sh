@@ -52,6 +52,7 @@ record() {
   local line="$*"
   line=${line//$RESULTS/Benchmarks/results}
   line=${line//$ROOT\//}
+  line=${line//$ROOT/.}
   printf '%s\n' "$line" >> "$RESULTS/commands.txt"
 }
 run() { record "$@"; "$@"; }
@@ -201,7 +202,7 @@ prepare() {
   fi
   [ -x "$SIGNET" ] || die "no release binary at $SIGNET"
 
-  python3 - "$RAW/machine.json" <<'EOF'
+  BENCH_SCRATCH_DIR=$SCRATCH python3 - "$RAW/machine.json" <<'EOF'
 import json, os, platform, subprocess, sys, datetime
 root = sys.argv[1].rsplit('/Benchmarks/', 1)[0]
 def out(cmd):
@@ -220,6 +221,7 @@ json.dump({
     "nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(int(mem) / 1048576, 1),
     "kernel": platform.release(),
     "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
+    "source_dir": root, "scratch": os.environ.get("BENCH_SCRATCH_DIR", ""),
     "swift": out("swift --version 2>&1 | grep -i 'swift version'"),
     "openssl": out("openssl version"),
     "cfssl": "cfssl " + out("dpkg-query -W -f='${Version}' golang-cfssl"),
