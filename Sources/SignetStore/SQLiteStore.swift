@@ -331,20 +331,24 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM certificates WHERE serial = ?"), arguments: [serial]).map(certificateRecord)
     }
 
-    static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, der, created_at"
+    /// Listings never return certificate bodies; `certificate(serial:)` does.
+    static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, created_at"
 
     static func whereClause(_ query: CertificateQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
-        if let status = query.status { conditions.append("status = ?"); _ = arguments.append(contentsOf: [status.rawValue]) }
-        if let expiredAt = query.expiredAt { conditions.append("status = 'valid' AND not_after < ?"); _ = arguments.append(contentsOf: [expiredAt.timeIntervalSince1970]) }
+        // With a team or profile filter, that index (…, not_after, serial) is the selective one; the
+        // unary + keeps SQLite's planner from preferring the three-valued status index instead.
+        let status = (query.team != nil || query.profile != nil) ? "+status" : "status"
+        if let wanted = query.status { conditions.append("\(status) = ?"); _ = arguments.append(contentsOf: [wanted.rawValue]) }
+        if let expiredAt = query.expiredAt { conditions.append("\(status) = 'valid' AND not_after < ?"); _ = arguments.append(contentsOf: [expiredAt.timeIntervalSince1970]) }
         if let team = query.team { conditions.append("team = ?"); _ = arguments.append(contentsOf: [team]) }
         if let profile = query.profile { conditions.append("profile = ?"); _ = arguments.append(contentsOf: [profile]) }
         if let issuer = query.issuer { conditions.append("issuer = ?"); _ = arguments.append(contentsOf: [issuer]) }
         if let release = query.release { conditions.append("release = ?"); _ = arguments.append(contentsOf: [release]) }
         if let keyID = query.keyID { conditions.append("key_id = ?"); _ = arguments.append(contentsOf: [keyID]) }
         if let before = query.expiringBefore {
-            conditions.append("status = 'valid' AND not_after > ? AND not_after <= ?")
+            conditions.append("\(status) = 'valid' AND not_after > ? AND not_after <= ?")
             _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])
         }
         if let after = query.after, let cursor = CertificateQuery.Cursor(after) {
@@ -379,7 +383,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             status: CertificateStatus(rawValue: row["status"]) ?? .pending,
             revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             revocationReason: (row["revocation_reason"] as Int?).flatMap(RevocationReason.init(rawValue:)),
-            der: (row["der"] as Data?).map { [UInt8]($0) }, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            der: row.hasColumn("der") ? (row["der"] as Data?).map { [UInt8]($0) } : nil, createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
     public func revoke(serial: String, reason: RevocationReason, at time: Date, event: AuditEvent) async throws -> CertificateRecord {

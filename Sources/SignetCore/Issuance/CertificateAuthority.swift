@@ -16,6 +16,22 @@ public final class CertificateAuthority: Sendable {
     let serials = SerialNumberGenerator()
     let linter = CertificateLinter()
     private let loaded = Locked<[String: LoadedAuthority]>([:])
+    /// The newest active authority per profile, kept beside `loaded` so the hot paths (issuance, TSA)
+    /// find their signer with one dictionary lookup.
+    private let activeByProfile = Locked<[String: LoadedAuthority]>([:])
+
+    private func setLoaded(_ update: (inout [String: LoadedAuthority]) -> Void) {
+        let snapshot = loaded.withLock { all -> [String: LoadedAuthority] in
+            update(&all)
+            return all
+        }
+        var newest: [String: LoadedAuthority] = [:]
+        for authority in snapshot.values where authority.record.state == .active {
+            if let current = newest[authority.record.profile], current.record.generation >= authority.record.generation { continue }
+            newest[authority.record.profile] = authority
+        }
+        activeByProfile.withLock { $0 = newest }
+    }
 
     /// Certificates are backdated by this much to tolerate relying parties' clock skew.
     public static let backdate: TimeInterval = 60
@@ -75,7 +91,7 @@ public final class CertificateAuthority: Sendable {
             }
             try Self.verify(authority.certificate, issuedBy: parentCertificate, name: authority.name)
         }
-        loaded.withLock { $0 = result }
+        setLoaded { $0 = result }
         loadedRevision.withLock { $0 = revision }
     }
 
@@ -97,6 +113,7 @@ public final class CertificateAuthority: Sendable {
 
     /// The active authority made under `profile` (the newest, if several are active during an overlap).
     public func activeAuthority(profile: String, parent: String? = nil) throws -> LoadedAuthority {
+        if parent == nil, let newest = activeByProfile.withLock({ $0[profile] }) { return newest }
         let candidates = authorities.filter { $0.record.profile == profile && $0.record.state == .active && (parent == nil || $0.record.parent == parent) }
         guard let newest = candidates.max(by: { $0.record.generation < $1.record.generation }) else {
             throw SignetError.notFound("No active authority for profile '\(profile)'; run `signet init`")
@@ -203,7 +220,7 @@ public final class CertificateAuthority: Sendable {
                            details: ["profile": profile.name, "parent": parent?.name ?? "self", "key_id": reference.idHex, "serial": record.serial]),
             ])
             let loadedAuthority = LoadedAuthority(record: authority, certificate: certificate, key: key)
-            loaded.withLock { $0[name] = loadedAuthority }
+            setLoaded { $0[name] = loadedAuthority }
             if superseding != nil { try await loadAuthorities() }
             return loadedAuthority
         } catch {

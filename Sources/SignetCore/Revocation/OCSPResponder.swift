@@ -40,6 +40,9 @@ public final class OCSPResponder: Sendable {
     public let settings: Settings
     private let revision = Locked<Int64>(0)
     private let cache = Locked<[[UInt8]: Cached]>([:])
+    /// The same answers keyed by the whole request's bytes, so a repeated nonce-less request (the
+    /// RFC 5019 case: every client asks the same question the same way) is answered without parsing.
+    private let requestCache = Locked<[[UInt8]: Cached]>([:])
     private let issuerIndex = Locked<[String: IssuerHashes]>([:])
 
     struct Cached {
@@ -69,7 +72,10 @@ public final class OCSPResponder: Sendable {
             current = value
             return true
         }
-        if changed { cache.withLock { $0.removeAll(keepingCapacity: true) } }
+        if changed {
+            cache.withLock { $0.removeAll(keepingCapacity: true) }
+            requestCache.withLock { $0.removeAll(keepingCapacity: true) }
+        }
     }
 
     public func respond(to requestDER: [UInt8]) async -> Answer {
@@ -93,6 +99,11 @@ public final class OCSPResponder: Sendable {
     }
 
     private func answer(_ requestDER: [UInt8]) async throws -> Answer {
+        let currentRevision = revision.withLock { $0 }
+        let now = ca.clock.now()
+        if let hit = requestCache.withLock({ $0[requestDER] }), hit.revision == currentRevision, now < hit.refreshAt {
+            return hit.answer
+        }
         let request: OCSPRequest
         do {
             request = try OCSPRequest(derEncoded: requestDER, maximumRequests: settings.maximumRequests)
@@ -104,9 +115,8 @@ public final class OCSPResponder: Sendable {
             do { try OCSPNonce.validate(extensionValue: nonce) } catch { throw Refusal(status: .malformedRequest) }
         }
         let cacheKey: [UInt8]? = (tbs.nonce == nil && tbs.requestList.count == 1) ? try tbs.requestList[0].reqCert.derBytes() : nil
-        let currentRevision = revision.withLock { $0 }
-        let now = ca.clock.now()
         if let cacheKey, let hit = cache.withLock({ $0[cacheKey] }), hit.revision == currentRevision, now < hit.refreshAt {
+            remember(requestDER, hit)
             return hit.answer
         }
 
@@ -155,12 +165,21 @@ public final class OCSPResponder: Sendable {
                             producedAt: thisUpdate, nextUpdate: nextUpdate)
         if let cacheKey {
             let refreshAt = thisUpdate.addingTimeInterval(settings.validity.timeInterval / 2)
+            let cached = Cached(answer: answer, revision: currentRevision, refreshAt: refreshAt)
             cache.withLock { entries in
                 if entries.count >= Self.maximumCachedResponses { entries.removeAll(keepingCapacity: true) }
-                entries[cacheKey] = Cached(answer: answer, revision: currentRevision, refreshAt: refreshAt)
+                entries[cacheKey] = cached
             }
+            remember(requestDER, cached)
         }
         return answer
+    }
+
+    private func remember(_ requestDER: [UInt8], _ cached: Cached) {
+        requestCache.withLock { entries in
+            if entries.count >= Self.maximumCachedResponses { entries.removeAll(keepingCapacity: true) }
+            entries[requestDER] = cached
+        }
     }
 
     /// The CA authority whose name and key hashes the CertID carries, for SHA-1 and SHA-2 CertIDs.

@@ -64,8 +64,8 @@ public actor ReleaseSigning {
         for key in keys.sorted(by: { $0.createdAt > $1.createdAt }) {
             var query = CertificateQuery(limit: 100)
             query.keyID = key.id
-            if let record = try await repository.certificates(query).filter({ $0.status == .valid && $0.notAfter > now }).max(by: { $0.notAfter < $1.notAfter }),
-               let der = record.der {
+            if let listed = try await repository.certificates(query).filter({ $0.status == .valid && $0.notAfter > now }).max(by: { $0.notAfter < $1.notAfter }),
+               let record = try await repository.certificate(serial: listed.serial), let der = record.der {
                 let certificate = try Certificate(derEncoded: der)
                 let issuer = try ca.authority(named: record.issuer)
                 return ReleaseKey(key: key, certificate: record, certificateValue: certificate, chain: try await ca.chain(from: issuer))

@@ -26,6 +26,8 @@ public final class TimestampAuthority: Sendable {
     public let serials: TimestampSerialAllocator
     public let policy: ASN1ObjectIdentifier
     public let accuracy: Accuracy
+    /// The `timestamping` profile whose active authority signs.
+    let profileName: String
     /// Upper bound on a query; real ones are under 200 octets.
     public static let maximumRequestSize = 16 * 1024
 
@@ -38,6 +40,8 @@ public final class TimestampAuthority: Sendable {
         let name: String
         let authority: LoadedAuthority
         let essCertID: SigningCertificateV2
+        /// The signingCertificateV2 attribute, encoded once.
+        let essAttribute: CMSAttribute
         let chain: [Certificate]
         let signatureAlgorithm: SignetWire.AlgorithmIdentifier
         let tsaName: GeneralName
@@ -52,6 +56,7 @@ public final class TimestampAuthority: Sendable {
         self.serials = serials
         self.policy = policy
         self.accuracy = accuracy
+        self.profileName = profile.name
     }
 
     public func respond(to requestDER: [UInt8]) async -> [UInt8] {
@@ -104,21 +109,22 @@ public final class TimestampAuthority: Sendable {
             eContentType: .CMSContentType.tstInfo, eContent: content, digestAlgorithm: .sha256,
             messageDigest: Array(SHA256.hash(data: content)), signerCertificate: signer.authority.certificate,
             certificates: request.certReq ? signer.chain : [], signatureAlgorithm: signer.signatureAlgorithm,
-            signedAttributes: [try .signingCertificateV2(signer.essCertID)])
+            signedAttributes: [signer.essAttribute])
         let signature = try signer.authority.key.sign(message: try builder.bytesToSign())
         return TimeStampResp.grantedDER(token: try builder.assemble(signature: signature))
     }
 
     /// The active TSA authority and what is derived from it, recomputed when the authority changes.
     private func material() throws -> SignerMaterial {
-        let authority = try ca.activeAuthority(profile: ca.profiles.profiles(of: .timestamping)[0].name)
+        let authority = try ca.activeAuthority(profile: profileName)
         if let cached = signerCache.withLock({ $0 }), cached.name == authority.name { return cached }
         let certificateHash = Array(SHA256.hash(data: authority.certificate.derBytes))
+        let essCertID = try SigningCertificateV2(certs: [try ESSCertIDv2(certificate: authority.certificate, certHash: certificateHash)])
         var chain = [authority.certificate]
         if let parent = authority.record.parent, let issuer = try? ca.authority(named: parent) { chain.append(issuer.certificate) }
         let material = SignerMaterial(
             name: authority.name, authority: authority,
-            essCertID: try SigningCertificateV2(certs: [try ESSCertIDv2(certificate: authority.certificate, certHash: certificateHash)]),
+            essCertID: essCertID, essAttribute: try .signingCertificateV2(essCertID),
             chain: chain, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(authority.key.signatureAlgorithm),
             tsaName: .directoryName(authority.certificate.subject))
         signerCache.withLock { $0 = material }

@@ -60,13 +60,36 @@ struct RevocationController {
 
     /// RFC 6960 Appendix A.1: the URL-encoding of the base64 of the DER request. Clients differ: Java and
     /// OpenSSL percent-encode '/', '+' and '='; some send them raw; some send base64url (RFC 4648 §5).
+    /// One pass over the path's bytes: percent-decoding and the base64url alphabet folded together.
     static func decodeGETRequest(_ encoded: String) -> [UInt8]? {
-        guard let decoded = encoded.removingPercentEncoding else { return nil }
-        var base64 = decoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            .replacingOccurrences(of: " ", with: "+").filter { !$0.isNewline }
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), !data.isEmpty else { return nil }
+        var base64: [UInt8] = []
+        base64.reserveCapacity(encoded.utf8.count + 3)
+        var bytes = encoded.utf8.makeIterator()
+        while let byte = bytes.next() {
+            var c = byte
+            if c == UInt8(ascii: "%") {
+                guard let hi = bytes.next().flatMap(hexValue), let lo = bytes.next().flatMap(hexValue) else { return nil }
+                c = hi << 4 | lo
+            }
+            switch c {
+            case UInt8(ascii: "-"), UInt8(ascii: " "): base64.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
+            default: base64.append(c)
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let data = Data(base64Encoded: Data(base64)), !data.isEmpty else { return nil }
         return Array(data)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
