@@ -179,3 +179,15 @@ enum CRLDistributionPointsReader {
 
 import SignetWire
 typealias SignetWireCDP = CRLDistributionPoints
+
+@Suite struct CanonicalJSONTests {
+    @Test("canonical JSON strings parse back to the same text, control characters and Unicode included", arguments: [
+        "plain", "quote \" and backslash \\", "line\nbreak\r\ttab", "\u{01}\u{1f}", "ünïcödé ✓ 🔏", "-----BEGIN CERTIFICATE-----\nMIIB/+==\n-----END CERTIFICATE-----",
+    ])
+    func roundTrip(text: String) throws {
+        let encoded = CanonicalJSON.array([text])
+        let decoded = try JSONSerialization.jsonObject(with: Data(encoded.utf8)) as? [String]
+        #expect(decoded == [text])
+        #expect(CanonicalJSON.object(["b": "2", "a": text]).hasPrefix("{\"a\":"))
+    }
+}
