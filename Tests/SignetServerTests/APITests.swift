@@ -274,3 +274,23 @@ import X509
         }
     }
 }
+
+@Suite struct SummaryJSONTests {
+    @Test("the hand-written summary JSON is what JSONEncoder writes")
+    func matchesEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let base = Date(timeIntervalSince1970: 1_900_000_000)
+        let record = CertificateRecord(serial: "0a1b", issuer: "issuing-ca-1", profile: "prerelease-codesign", subject: "CN=alice \"quoted\",OU=payments",
+                                       team: "payments", release: "v1/rc", requester: "alice", keyID: "ff00", notBefore: base, notAfter: base + 86_400,
+                                       status: .revoked, revokedAt: base + 60, revocationReason: .keyCompromise, der: nil, createdAt: base + 1)
+        let full = record.summary(at: base)
+        let sparse = CertificateRecord(serial: "0a1c", issuer: "issuing-ca-1", profile: "prerelease-codesign", subject: "CN=x", team: nil, release: nil,
+                                       requester: "bob", keyID: nil, notBefore: base, notAfter: base + 10, status: .valid, der: nil, createdAt: base).summary(at: base + 20)
+        for summary in [full, sparse] {
+            #expect(summary.json == String(decoding: try encoder.encode(summary), as: UTF8.self))
+        }
+    }
+}
