@@ -7,27 +7,8 @@ import SignetCore
 /// RFC 3339 dates.
 enum JSONBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: SignetRequestContext, allowed: Set<String>) async throws -> T {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch {
-            throw APIError(status: .contentTooLarge, code: "too_large", message: "Request body exceeds \(context.maxUploadSize) bytes")
-        }
-        let data = Data(buffer: buffer)
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw SignetError.malformed("Expected a JSON object body, got something that is not JSON")
-        }
-        guard let dictionary = object as? [String: Any] else {
-            throw SignetError.malformed("Expected a JSON object body")
-        }
-        let unknown = Set(dictionary.keys).subtracting(allowed)
-        guard unknown.isEmpty else {
-            throw SignetError.malformed("Unknown field(s) \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))")
-        }
+        let fields = try await object(from: request, context: context, allowed: allowed)
+        let data = try JSONSerialization.data(withJSONObject: fields.values)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
