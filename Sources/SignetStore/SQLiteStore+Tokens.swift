@@ -35,8 +35,8 @@ extension SQLiteStore: TokenRepository {
     }
 
     public func token(hash: String) async throws -> APITokenRecord? {
-        try await read("looking up a token") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_tokens WHERE hash = ?", arguments: [hash]).map(Self.tokenRecord)
+        try await readOneStatement("looking up a token") { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_tokens WHERE hash = ?"), arguments: [hash]).map(Self.tokenRecord)
         }
     }
 

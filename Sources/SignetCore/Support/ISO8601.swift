@@ -4,24 +4,34 @@ import Foundation
 /// `gmtime_r`: listings print four per certificate, and ISO8601DateFormatter costs microseconds each.
 public enum ISO8601 {
     public static func string(_ date: Date) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        append(date, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the 20 bytes of `date` in RFC 3339 form to `out`.
+    public static func append(_ date: Date, to out: inout [UInt8]) {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var out = [UInt8](repeating: 0, count: 20)
-        func put(_ value: Int32, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                out[at + i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+        func put(_ value: Int32, _ width: Int) {
+            if width == 2 {
+                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10))
+                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
+                return
             }
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 1000) % 10))
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 100) % 10))
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 10) % 10))
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
         }
-        put(parts.tm_year + 1900, 0, 4); out[4] = UInt8(ascii: "-")
-        put(parts.tm_mon + 1, 5, 2); out[7] = UInt8(ascii: "-")
-        put(parts.tm_mday, 8, 2); out[10] = UInt8(ascii: "T")
-        put(parts.tm_hour, 11, 2); out[13] = UInt8(ascii: ":")
-        put(parts.tm_min, 14, 2); out[16] = UInt8(ascii: ":")
-        put(parts.tm_sec, 17, 2); out[19] = UInt8(ascii: "Z")
-        return String(decoding: out, as: UTF8.self)
+        put(parts.tm_year + 1900, 4); out.append(UInt8(ascii: "-"))
+        put(parts.tm_mon + 1, 2); out.append(UInt8(ascii: "-"))
+        put(parts.tm_mday, 2); out.append(UInt8(ascii: "T"))
+        put(parts.tm_hour, 2); out.append(UInt8(ascii: ":"))
+        put(parts.tm_min, 2); out.append(UInt8(ascii: ":"))
+        put(parts.tm_sec, 2); out.append(UInt8(ascii: "Z"))
     }
 }
 
@@ -29,17 +39,49 @@ extension CertificateSummary {
     /// This summary as a JSON object, keys sorted and snake_case, exactly as the API's JSONEncoder
     /// would write it (absent optionals omitted).
     public var json: String {
-        var fields: [(String, String)] = [
-            ("created_at", "\"\(ISO8601.string(createdAt))\""), ("issuer", CanonicalJSON.string(issuer)),
-            ("not_after", "\"\(ISO8601.string(notAfter))\""), ("not_before", "\"\(ISO8601.string(notBefore))\""),
-            ("profile", CanonicalJSON.string(profile)), ("requester", CanonicalJSON.string(requester)),
-            ("serial", CanonicalJSON.string(serial)), ("status", CanonicalJSON.string(status)), ("subject", CanonicalJSON.string(subject)),
-        ]
-        if let keyId { fields.append(("key_id", CanonicalJSON.string(keyId))) }
-        if let release { fields.append(("release", CanonicalJSON.string(release))) }
-        if let revocationReason { fields.append(("revocation_reason", CanonicalJSON.string(revocationReason))) }
-        if let revokedAt { fields.append(("revoked_at", "\"\(ISO8601.string(revokedAt))\"")) }
-        if let team { fields.append(("team", CanonicalJSON.string(team))) }
-        return "{" + fields.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        var out: [UInt8] = []
+        appendJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the JSON object to `out`, keys written in sorted order (listings write a page of these
+    /// into one buffer; a test holds the result to JSONEncoder's).
+    public func appendJSON(to out: inout [UInt8]) {
+        var first = true
+        func key(_ name: StaticString) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func text(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            CanonicalJSON.appendString(value, to: &out)
+        }
+        func time(_ name: StaticString, _ value: Date?) {
+            guard let value else { return }
+            key(name)
+            out.append(UInt8(ascii: "\""))
+            ISO8601.append(value, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "{"))
+        time("created_at", createdAt)
+        text("issuer", issuer)
+        text("key_id", keyId)
+        time("not_after", notAfter)
+        time("not_before", notBefore)
+        text("profile", profile)
+        text("release", release)
+        text("requester", requester)
+        text("revocation_reason", revocationReason)
+        time("revoked_at", revokedAt)
+        text("serial", serial)
+        text("status", status)
+        text("subject", subject)
+        text("team", team)
+        out.append(UInt8(ascii: "}"))
     }
 }

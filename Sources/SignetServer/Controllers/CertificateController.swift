@@ -93,8 +93,20 @@ struct CertificateController {
         let page = Array(records.prefix(pageSize))
         // Written by hand (same shape as ListBody): JSONEncoder dominated listing CPU.
         let next = records.count > pageSize ? page.last.map { CertificateQuery.Cursor(after: $0).string } : nil
-        let items = page.map { $0.summary(at: now).json }.joined(separator: ",")
-        return JSONBody.raw("{\"certificates\":[\(items)]\(next.map { ",\"next\":\(CanonicalJSON.string($0))" } ?? "")}")
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + page.count * 320)
+        body.append(contentsOf: "{\"certificates\":[".utf8)
+        for (index, record) in page.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            record.summary(at: now).appendJSON(to: &body)
+        }
+        body.append(UInt8(ascii: "]"))
+        if let next {
+            body.append(contentsOf: ",\"next\":".utf8)
+            CanonicalJSON.appendString(next, to: &body)
+        }
+        body.append(UInt8(ascii: "}"))
+        return JSONBody.bytes(body, contentType: "application/json")
     }
 
     struct ShowBody: Encodable {
