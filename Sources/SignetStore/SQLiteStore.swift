@@ -152,23 +152,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     /// processes sharing the file serialise cleanly), shared with concurrent writes by group commit,
     /// and returns once that transaction has committed. Database errors become store errors.
     public func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await writer.write(body)
-        } catch let error as SignetError {
-            throw error
-        } catch {
-            throw SignetError(.storage, "Store failure while \(what): \(error)")
-        }
+        try await reportingStoreErrors(what) { try await writer.write(body) }
     }
 
     public func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch let error as SignetError {
-            throw error
-        } catch {
-            throw SignetError(.storage, "Store failure while \(what): \(error)")
-        }
+        try await reportingStoreErrors(what) { try await pool.read(body) }
     }
 
     /// A read made of exactly one SELECT statement. SQLite runs a lone statement in its own implicit
@@ -176,8 +164,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     /// ``read(_:_:)`` wraps around a closure; the hot paths (token lookup, listings, one certificate)
     /// save two statements per request. Never pass a closure that runs more than one statement.
     public func readOneStatement<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await reportingStoreErrors(what) { try await pool.unsafeRead(body) }
+    }
+
+    /// Passes Signet's own errors through and turns database errors into store errors naming `what`.
+    private func reportingStoreErrors<T>(_ what: String, _ operation: () async throws -> T) async throws -> T {
         do {
-            return try await pool.unsafeRead(body)
+            return try await operation()
         } catch let error as SignetError {
             throw error
         } catch {
