@@ -23,9 +23,12 @@ public struct SignetServices: Sendable {
 
     /// The audit trail's checkpoints and verification.
     public let trail: AuditTrail
+    /// Caps failed authentications per client address.
+    public let authThrottle: AuthFailureThrottle
 
     public init(ca: CertificateAuthority, repository: any Repository, revocation: RevocationPublisher,
-                timestamping: TimestampAuthority) {
+                timestamping: TimestampAuthority, authThrottle: AuthFailureThrottle = AuthFailureThrottle()) {
+        self.authThrottle = authThrottle
         self.timestamping = timestamping
         self.releases = ReleaseSigning(ca: ca)
         self.trail = AuditTrail(ca: ca, checkpoints: repository)

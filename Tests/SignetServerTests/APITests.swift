@@ -224,6 +224,42 @@ import X509
         #expect(!failedAuth.contains { "\($0)".contains("notarealtoken") })
     }
 
+    @Test("failed authentications past the allowance get 429 with Retry-After, one auth.throttle entry per spell, and valid tokens still work")
+    func authThrottle() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
+                                      timestamping: try runtime.makeTimestampAuthority(),
+                                      authThrottle: AuthFailureThrottle(policy: .init(burst: 3, perSecond: 0.01)))
+        let app = try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical))
+        let admin = Principal(name: "root", role: .admin, team: nil)
+        let auditor = try await services.tokens.create(role: .auditor, team: nil, name: "auditor", expiresIn: nil, by: admin).0
+        let before = try await runtime.store.auditEntries(after: 0, limit: 10_000).count
+        try await app.test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for i in 0..<6 {
+                let response = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers("sgt_0000000\(i)_guess"))
+                statuses.append(response.status)
+                if response.status == .tooManyRequests {
+                    Self.expectError(response, .tooManyRequests, "rate_limited")
+                    #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                }
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests, .tooManyRequests])
+            // The throttle counts failures only: a valid token from the same client is served.
+            let ok = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(auditor))
+            #expect(ok.status == .ok)
+        }
+        // (CRL publication runs in the background and audits too; only the authentication entries matter here.)
+        let added = try await runtime.store.auditEntries(after: 0, limit: 10_000).dropFirst(before).map(\.event).filter { $0.action.hasPrefix("auth.") }
+        #expect(added.map(\.action) == ["auth.fail", "auth.fail", "auth.fail", "auth.throttle"])
+        #expect(added.last?.details["client"] == "unknown")
+        #expect(!added.contains { "\($0)".contains("_guess") })
+        let report = try await ComplianceReport.collect(ca: runtime.ca, trail: AuditTrail(ca: runtime.ca, checkpoints: runtime.store), counts: runtime.store,
+                                                        since: Date().addingTimeInterval(-3_600))
+        #expect(report.failedAuthentications == 3)
+        #expect(report.anomalies.contains { $0.contains("Client unknown was throttled 1 time(s)") })
+    }
+
     @Test("public endpoints: CA certificates, health, metrics")
     func publicEndpoints() async throws {
         let f = try await Self.fixture()

@@ -129,6 +129,9 @@ public enum AuditAction {
     public static let tokenCreate = "token.create"
     public static let tokenRevoke = "token.revoke"
     public static let authFail = "auth.fail"
+    /// A client went over its allowance of failed authentications; its further failures in this
+    /// spell are refused with 429 and not audited one by one (``AuthFailureThrottle``).
+    public static let authThrottle = "auth.throttle"
     public static let tsaSerialsReserve = "tsa.serials.reserve"
     public static let authorityRotate = "authority.rotate"
     public static let authorityRetire = "authority.retire"

@@ -117,6 +117,11 @@ public struct ComplianceReport: Sendable, Codable {
             && (authority.nextRotation.map { $0 >= authority.notAfter } ?? true) {
             anomalies.append("Authority \(authority.name) expires at \(authority.notAfter) and has no successor")
         }
+        // A throttled spell means someone kept presenting bad tokens past the allowance: worth a look.
+        let throttled = Dictionary(grouping: events.filter { $0.event.action == AuditAction.authThrottle }, by: { $0.event.target ?? "unknown" })
+        for (client, spells) in throttled.sorted(by: { $0.key < $1.key }) {
+            anomalies.append("Client \(client) was throttled \(spells.count) time(s) for repeated failed authentication")
+        }
         return ComplianceReport(
             generatedAt: now, periodStart: since, custody: inventory.custody, keys: keys, profiles: profiles, revocations: revocations,
             activity: activity, refusedRequests: events.filter { $0.event.action == AuditAction.certificateRefuse }.count,

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import SignetCore
 
 /// Per-request state: Hummingbird's core context plus the authenticated caller, set by
@@ -8,9 +9,17 @@ public struct SignetRequestContext: RequestContext {
     public var principal: Principal?
     /// The token the caller presented, by public id, for the audit trail.
     public var tokenID: String?
+    /// The connection, kept so the client's address is read only when it is needed (a failed login).
+    let channel: (any Channel)?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
+    }
+
+    /// The client's IP address, or "unknown" (in-process tests have no socket).
+    var clientAddress: String {
+        channel?.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// API bodies are small JSON documents; CSRs are a few KiB.

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+
+/// Caps how fast one client may fail authentication.
+///
+/// Every failed attempt is an audit entry, and an audit entry is a durable write: without a cap,
+/// anyone who can reach the port could make the server fsync, and the audit trail grow, as fast as
+/// they can send requests, and guess at tokens at that rate. This is a token bucket per client
+/// address: `burst` failures at once, refilled at `perSecond`. Past that the client is told when to
+/// come back (HTTP 429 with Retry-After) and its failures are no longer audited one by one: one
+/// `auth.throttle` entry marks the start of each throttled spell. The throttle only counts failures,
+/// so a valid token from the same address keeps working. Pure bookkeeping, no I/O; time comes in.
+public final class AuthFailureThrottle: Sendable {
+    /// How many failures a client may have in a row, and how fast that allowance comes back.
+    public struct Policy: Sendable, Equatable {
+        public var burst: Int
+        public var perSecond: Double
+        /// At most this many addresses are remembered; the ones that have recovered go first.
+        public var trackedClients: Int
+
+        public init(burst: Int, perSecond: Double, trackedClients: Int = 10_000) {
+            self.burst = max(1, burst)
+            self.perSecond = max(0.001, perSecond)
+            self.trackedClients = max(1, trackedClients)
+        }
+
+        /// Twenty failures, then one a second: a person mistyping or a misconfigured job is heard in
+        /// the audit trail; a guessing loop is slowed to a crawl and costs one audit entry per spell.
+        public static let standard = Policy(burst: 20, perSecond: 1)
+    }
+
+    /// What to do with one failed attempt.
+    public enum Verdict: Sendable, Equatable {
+        /// Within the allowance: refuse with 401 and audit the failure.
+        case audit
+        /// Over the allowance: refuse with 429; audit only if this failure starts a throttled spell.
+        case throttled(retryAfterSeconds: Int, startsSpell: Bool)
+    }
+
+    private struct Bucket {
+        var allowance: Double
+        var updated: Date
+        var throttled: Bool
+    }
+
+    public let policy: Policy
+    private let buckets = Mutex<[String: Bucket]>([:])
+
+    public init(policy: Policy = .standard) {
+        self.policy = policy
+    }
+
+    /// Counts one failed authentication from `client` (an address) at `now`.
+    public func recordFailure(from client: String, at now: Date) -> Verdict {
+        buckets.withLock { buckets in
+            var bucket = buckets[client].map { refilled($0, at: now) } ?? Bucket(allowance: Double(policy.burst), updated: now, throttled: false)
+            let verdict: Verdict
+            if bucket.allowance >= 1 {
+                bucket.allowance -= 1
+                bucket.throttled = false
+                verdict = .audit
+            } else {
+                let wait = Int(((1 - bucket.allowance) / policy.perSecond).rounded(.up))
+                verdict = .throttled(retryAfterSeconds: max(1, wait), startsSpell: !bucket.throttled)
+                bucket.throttled = true
+            }
+            buckets[client] = bucket
+            if buckets.count > policy.trackedClients { evict(&buckets, at: now) }
+            return verdict
+        }
+    }
+
+    /// How many addresses are remembered (for tests and metrics).
+    public var trackedClients: Int { buckets.withLock { $0.count } }
+
+    private func refilled(_ bucket: Bucket, at now: Date) -> Bucket {
+        var bucket = bucket
+        let elapsed = max(0, now.timeIntervalSince(bucket.updated))
+        bucket.allowance = min(Double(policy.burst), bucket.allowance + elapsed * policy.perSecond)
+        bucket.updated = now
+        return bucket
+    }
+
+    /// Forgets clients that have their whole allowance back; if that is not enough, the ones heard
+    /// from longest ago.
+    private func evict(_ buckets: inout [String: Bucket], at now: Date) {
+        let full = Double(policy.burst)
+        buckets = buckets.filter { refilled($0.value, at: now).allowance < full }
+        let excess = buckets.count - policy.trackedClients
+        if excess > 0 {
+            for key in buckets.sorted(by: { $0.value.updated < $1.value.updated }).prefix(excess).map(\.key) {
+                buckets.removeValue(forKey: key)
+            }
+        }
+    }
+}
