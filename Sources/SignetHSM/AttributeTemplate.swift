@@ -2,9 +2,12 @@ import CPKCS11
 import Foundation
 
 /// A PKCS#11 attribute template whose value buffers stay alive for the duration of a call.
-/// `CK_ATTRIBUTE` holds raw pointers, so the template owns and frees every buffer it hands out.
+/// `CK_ATTRIBUTE` holds raw pointers, so the template owns and frees every buffer it hands out;
+/// the attributes are reachable only inside ``withAttributes(_:)``, which keeps the template (and so
+/// the buffers) alive until the call returns. (Handing out the array instead let Swift free the
+/// template after its last use, before the token read the buffers: a use-after-free.)
 final class AttributeTemplate {
-    private(set) var attributes: [CK_ATTRIBUTE] = []
+    private var attributes: [CK_ATTRIBUTE] = []
     private var buffers: [UnsafeMutableRawPointer] = []
 
     init() {}
@@ -30,4 +33,13 @@ final class AttributeTemplate {
     }
 
     var count: CK_ULONG { CK_ULONG(attributes.count) }
+
+    /// Runs `body` with a pointer to the attributes and their count, the buffers guaranteed alive.
+    func withAttributes<Result>(_ body: (UnsafeMutablePointer<CK_ATTRIBUTE>?, CK_ULONG) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(self) {
+            var copy = attributes
+            let count = CK_ULONG(copy.count)
+            return try copy.withUnsafeMutableBufferPointer { try body($0.baseAddress, count) }
+        }
+    }
 }
