@@ -70,5 +70,5 @@ func readFile(_ path: String, what: String) throws -> [UInt8] {
 }
 
 extension Date {
-    var iso8601: String { ISO8601DateFormatter().string(from: self) }
+    var iso8601: String { ISO8601.string(self) }
 }

@@ -17,7 +17,9 @@ public enum AuditChain {
             String(sequence), String(millis), event.actor, event.role ?? "", event.action, event.target ?? "",
             event.outcome.rawValue, CanonicalJSON.object(event.details), previousHash,
         ]
-        return Array(CanonicalJSON.array(fields).utf8)
+        var out: [UInt8] = []
+        CanonicalJSON.appendArray(fields, to: &out)
+        return out
     }
 
     public static func hash(sequence: Int64, event: AuditEvent, previousHash: String) -> String {
@@ -92,10 +94,36 @@ public enum CanonicalJSON {
     }
 
     public static func object(_ values: [String: String]) -> String {
-        "{" + values.keys.sorted().map { string($0) + ":" + string(values[$0]!) }.joined(separator: ",") + "}"
+        var out: [UInt8] = []
+        appendObject(values, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func array(_ values: [String]) -> String {
-        "[" + values.map(string).joined(separator: ",") + "]"
+        var out: [UInt8] = []
+        appendArray(values, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `values` as an object with sorted keys.
+    public static func appendObject(_ values: [String: String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (index, key) in values.keys.sorted().enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendString(values[key]!, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `values` as an array of strings.
+    public static func appendArray(_ values: [String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 }

@@ -23,14 +23,15 @@ public enum Hex {
         out.reserveCapacity(chars.count / 2)
         var index = 0
         while index < chars.count {
-            guard let hi = value(chars[index]), let lo = value(chars[index + 1]) else { return nil }
+            guard let hi = digitValue(chars[index]), let lo = digitValue(chars[index + 1]) else { return nil }
             out.append(hi << 4 | lo)
             index += 2
         }
         return out
     }
 
-    private static func value(_ c: UInt8) -> UInt8? {
+    /// The value of one ASCII hex digit (either case), or nil.
+    public static func digitValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10

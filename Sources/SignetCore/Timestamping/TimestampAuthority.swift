@@ -39,8 +39,7 @@ public final class TimestampAuthority: Sendable {
     struct SignerMaterial {
         let name: String
         let authority: LoadedAuthority
-        let essCertID: SigningCertificateV2
-        /// The signingCertificateV2 attribute, encoded once.
+        /// The signingCertificateV2 attribute (ESSCertIDv2 of the TSA certificate), encoded once.
         let essAttribute: CMSAttribute
         let chain: [Certificate]
         let signatureAlgorithm: SignetWire.AlgorithmIdentifier
@@ -124,7 +123,7 @@ public final class TimestampAuthority: Sendable {
         if let parent = authority.record.parent, let issuer = try? ca.authority(named: parent) { chain.append(issuer.certificate) }
         let material = SignerMaterial(
             name: authority.name, authority: authority,
-            essCertID: essCertID, essAttribute: try .signingCertificateV2(essCertID),
+            essAttribute: try .signingCertificateV2(essCertID),
             chain: chain, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(authority.key.signatureAlgorithm),
             tsaName: .directoryName(authority.certificate.subject))
         signerCache.withLock { $0 = material }

@@ -37,7 +37,7 @@ struct CertificateController {
         let leaf = PEM.encode(issued.record.der ?? issued.certificate.derBytes)
         let chain = issued.chain.map { chainPEMs.pem(for: $0) }
         let json = "{\"certificate\":\(CanonicalJSON.string(leaf)),\"chain\":\(CanonicalJSON.array(chain)),"
-            + "\"not_after\":\"\(ISO8601DateFormatter.shared.string(from: issued.record.notAfter))\",\"serial\":\"\(issued.record.serial)\"}"
+            + "\"not_after\":\"\(ISO8601.string(issued.record.notAfter))\",\"serial\":\"\(issued.record.serial)\"}"
         return JSONBody.raw(json, status: .created)
     }
 
@@ -167,9 +167,4 @@ final class PEMCache: @unchecked Sendable {
         }
         return pem
     }
-}
-
-extension ISO8601DateFormatter {
-    /// Shared for response encoding; ISO8601DateFormatter is thread-safe for formatting.
-    nonisolated(unsafe) static let shared = ISO8601DateFormatter()
 }

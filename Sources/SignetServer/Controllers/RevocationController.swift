@@ -68,7 +68,7 @@ struct RevocationController {
         while let byte = bytes.next() {
             var c = byte
             if c == UInt8(ascii: "%") {
-                guard let hi = bytes.next().flatMap(hexValue), let lo = bytes.next().flatMap(hexValue) else { return nil }
+                guard let hi = bytes.next().flatMap(Hex.digitValue), let lo = bytes.next().flatMap(Hex.digitValue) else { return nil }
                 c = hi << 4 | lo
             }
             switch c {
@@ -81,15 +81,6 @@ struct RevocationController {
         while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
         guard let data = Data(base64Encoded: Data(base64)), !data.isEmpty else { return nil }
         return Array(data)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
