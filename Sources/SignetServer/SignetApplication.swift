@@ -84,16 +84,21 @@ public enum SignetApplication {
         _ = metrics
         let (router, _) = buildRouter(services: services)
         let logger = makeLogger(level: settings.logLevel)
+        // Repeated OCSP questions are answered on the event loop; everything else goes to the router.
+        let answeredEarly = Counter(label: "signet_ocsp_fast_path_responses_total")
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            ProtocolFastPath(services: services, logger: logger, answered: answeredEarly),
+        ])
         let server: HTTPServerBuilder
         if let certPath = settings.tlsCertificate, let keyPath = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certPath)
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
         } else if settings.tlsCertificate != nil || settings.tlsKey != nil {
             throw SignetError.malformed("TLS needs both --tls-cert and --tls-key")
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         return Application(
             router: router, server: server,

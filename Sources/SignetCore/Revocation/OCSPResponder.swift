@@ -98,12 +98,19 @@ public final class OCSPResponder: Sendable {
         return Answer(der: der, status: status, cacheable: false, producedAt: nil, nextUpdate: nil)
     }
 
+    /// The answer to a request asked before in exactly these bytes, if it is still current (no
+    /// revocation since and not due for refresh); `nil` means "call ``respond(to:)``". It does no I/O
+    /// and never signs, so the server may call it on a network thread.
+    public func immediateAnswer(to requestDER: [UInt8]) -> Answer? {
+        let currentRevision = revision.withLock { $0 }
+        guard let hit = requestCache.withLock({ $0[requestDER] }), hit.revision == currentRevision, ca.clock.now() < hit.refreshAt else { return nil }
+        return hit.answer
+    }
+
     private func answer(_ requestDER: [UInt8]) async throws -> Answer {
+        if let hit = immediateAnswer(to: requestDER) { return hit }
         let currentRevision = revision.withLock { $0 }
         let now = ca.clock.now()
-        if let hit = requestCache.withLock({ $0[requestDER] }), hit.revision == currentRevision, now < hit.refreshAt {
-            return hit.answer
-        }
         let request: OCSPRequest
         do {
             request = try OCSPRequest(derEncoded: requestDER, maximumRequests: settings.maximumRequests)

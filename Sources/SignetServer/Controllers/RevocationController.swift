@@ -84,6 +84,11 @@ struct RevocationController {
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
+        JSONBody.bytes(answer.der, contentType: "application/ocsp-response", extra: ocspHeaders(answer, cache: cache, now: now))
+    }
+
+    /// Caching headers of an OCSP answer (shared with ``ProtocolFastPath``, which writes the same response).
+    static func ocspHeaders(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> HTTPFields {
         var headers = HTTPFields()
         if cache, let produced = answer.producedAt, let next = answer.nextUpdate {
             // RFC 5019 §6.2: cacheable until nextUpdate; kept short so a revocation reaches caches quickly.
@@ -95,7 +100,7 @@ struct RevocationController {
         } else {
             headers[.cacheControl] = "no-cache, no-store"
         }
-        return JSONBody.bytes(answer.der, contentType: "application/ocsp-response", extra: headers)
+        return headers
     }
 
     static func httpDate(_ date: Date) -> String { HTTPDate.format(date) }

@@ -1,0 +1,127 @@
+import Foundation
+import SignetTestSupport
+import Testing
+
+/// The event-loop fast path for repeated OCSP questions (`ProtocolFastPath`), against a running
+/// `signet serve`: the same answers and headers as the router, revocations seen, responses in request
+/// order on a pipelined connection, and `Connection: close` honoured.
+@Suite(.serialized) struct OCSPFastPathTests {
+    struct Setup {
+        let work: String
+        let home: String
+        let server: ServerProcess
+        let root: String
+        let issuing: String
+        let leaf: String
+        let serial: String
+        let request: [UInt8]
+
+        func signet(_ args: [String]) throws -> ProcessResult {
+            try ProcessRunner.signet(args + ["--home", home], environment: ["SIGNET_HSM_PIN": nil])
+        }
+
+        /// How many OCSP answers the fast path has written, from `/metrics`.
+        func fastPathCount() async throws -> Int {
+            let metrics = try await HTTPClient.request(server.baseURL + "/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("signet_ocsp_fast_path_responses_total") }
+            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+
+        /// openssl's reading of an OCSP response for the leaf, signature checked.
+        func judge(_ response: [UInt8]) throws -> ProcessResult {
+            let path = TestEnvironment.temporaryDirectory("resp", in: work) + "/resp.der"
+            try Data(response).write(to: URL(fileURLWithPath: path))
+            return try ProcessRunner.run("openssl", ["ocsp", "-respin", path, "-issuer", issuing, "-cert", leaf, "-CAfile", root])
+        }
+    }
+
+    static func setup() throws -> Setup {
+        let work = TestEnvironment.temporaryDirectory("fastpath")
+        let home = work + "/home"
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"],
+                                               environment: ["SIGNET_HSM_PIN": nil]), "init")
+        let server = try ServerProcess(home: home)
+        let root = work + "/root.pem", issuing = work + "/issuing.pem", leaf = work + "/leaf.pem"
+        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "root", "--pem", "--out", root, "--home", home]), "export root")
+        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "issuing", "--pem", "--out", issuing, "--home", home]), "export issuing")
+        let (csr, _) = try OpenSSL.makeCSR("ec:P-256", in: TestEnvironment.temporaryDirectory("csr", in: work))
+        let issued = try OpenSSL.check(ProcessRunner.signet(["issue", "--profile", "prerelease-codesign", "--csr", csr, "--team", "payments", "--json", "--home", home],
+                                                            environment: ["SIGNET_HSM_PIN": nil]), "issue")
+        let json = try JSONSerialization.jsonObject(with: Data(issued.stdout)) as! [String: Any]
+        try (json["certificate"] as! String).write(toFile: leaf, atomically: true, encoding: .utf8)
+        let requestPath = work + "/req.der"
+        try OpenSSL.check(ProcessRunner.run("openssl", ["ocsp", "-issuer", issuing, "-cert", leaf, "-no_nonce", "-reqout", requestPath]), "reqout")
+        return Setup(work: work, home: home, server: server, root: root, issuing: issuing, leaf: leaf, serial: json["serial"] as! String,
+                     request: Array(try Data(contentsOf: URL(fileURLWithPath: requestPath))))
+    }
+
+    @Test("a repeated OCSP request is answered on the event loop with the router's bytes and headers, and sees a revocation")
+    func repeatedRequest() async throws {
+        let s = try Self.setup()
+        defer { s.server.stop() }
+        let headers = ["Content-Type": "application/ocsp-request"]
+        let first = try await HTTPClient.request(s.server.baseURL + "/ocsp", method: "POST", headers: headers, body: s.request)
+        let before = try await s.fastPathCount()
+        let second = try await HTTPClient.request(s.server.baseURL + "/ocsp", method: "POST", headers: headers, body: s.request)
+        #expect(try await s.fastPathCount() == before + 1, "the second identical request should be answered by the fast path")
+        #expect(second.status == 200)
+        #expect(second.body == first.body, "the cached answer should be the router's bytes")
+        for name in ["content-type", "cache-control", "server"] {
+            #expect(second.headers[name] == first.headers[name], "\(name): \(second.headers[name] ?? "-") vs \(first.headers[name] ?? "-")")
+        }
+        #expect(second.headers["x-request-id"] != nil && second.headers["x-request-id"] != first.headers["x-request-id"])
+        #expect(second.headers["date"] != nil)
+        let good = try s.judge(second.body)
+        #expect(good.output.contains("\(s.leaf): good") && good.stderr.contains("Response verify OK"), "\(good.output) \(good.stderr)")
+
+        // GET: the cacheable form, with the same caching headers as the router's answer.
+        let encoded = Data(s.request).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let routed = try await HTTPClient.request(s.server.baseURL + "/ocsp/" + encoded)
+        let fast = try await HTTPClient.request(s.server.baseURL + "/ocsp/" + encoded)
+        #expect(try await s.fastPathCount() >= before + 2)
+        #expect(fast.body == routed.body, "GET: the cached answer should be the router's bytes")
+        for name in ["cache-control", "etag", "last-modified", "expires", "content-type"] {
+            #expect(fast.headers[name] != nil && fast.headers[name] == routed.headers[name], "\(name): \(fast.headers[name] ?? "-") vs \(routed.headers[name] ?? "-")")
+        }
+
+        // A revocation by another process drops the cached answers: the same bytes now get "revoked".
+        try OpenSSL.check(s.signet(["revoke", s.serial, "--reason", "keyCompromise"]), "revoke")
+        try await Task.sleep(for: .milliseconds(600))
+        for _ in 0..<2 {
+            let after = try await HTTPClient.request(s.server.baseURL + "/ocsp", method: "POST", headers: headers, body: s.request)
+            let judged = try s.judge(after.body)
+            #expect(judged.output.contains("\(s.leaf): revoked") && judged.output.contains("keyCompromise"), "\(judged.output) \(judged.stderr)")
+        }
+    }
+
+    @Test("pipelined requests are answered in order even when the router holds an earlier one; Connection: close closes")
+    func pipelinedOrder() async throws {
+        let s = try Self.setup()
+        defer { s.server.stop() }
+        let ocsp = RawHTTPConnection.request("POST", "/ocsp", headers: ["Content-Type": "application/ocsp-request"], body: s.request)
+        // Prime the cache so the OCSP request below could be answered at once.
+        let warm = try RawHTTPConnection(port: s.server.port)
+        try warm.send(ocsp)
+        #expect(try warm.readResponse()?.status == 200)
+        try warm.send(ocsp)
+        #expect(try warm.readResponse()?.status == 200)
+
+        // The router's /healthz reads the store; the OCSP answer after it must not overtake it.
+        for _ in 0..<5 {
+            let connection = try RawHTTPConnection(port: s.server.port)
+            try connection.send(RawHTTPConnection.request("GET", "/healthz") + ocsp + RawHTTPConnection.request("GET", "/ca/root.crt") + ocsp)
+            let answers = try (0..<4).map { _ in try connection.readResponse() }
+            #expect(answers.map { $0?.status } == [200, 200, 200, 200])
+            #expect(answers.map { $0?.headers["content-type"] } == [
+                "application/json", "application/ocsp-response", "application/pkix-cert", "application/ocsp-response",
+            ], "\(answers.map { $0?.headers["content-type"] ?? "-" })")
+            #expect(answers[1]?.body == answers[3]?.body, "both OCSP answers should be the same cached bytes")
+        }
+
+        let closing = try RawHTTPConnection(port: s.server.port)
+        try closing.send(RawHTTPConnection.request("POST", "/ocsp", headers: ["Content-Type": "application/ocsp-request", "Connection": "close"], body: s.request))
+        let answer = try closing.readResponse()
+        #expect(answer?.status == 200 && answer?.headers["connection"] == "close")
+        #expect(closing.isClosedByServer())
+    }
+}
