@@ -7,13 +7,14 @@ import NIOCore
 import NIOHTTPTypes
 import SignetCore
 
-/// Answers the relying parties' hottest question — an OCSP request asked before — on the
-/// connection's event loop, without handing it to the async router.
+/// Answers the public DER protocols — a repeated OCSP question, an RFC 3161 time-stamp — on the
+/// connection's event loop, without handing them to the async router.
 ///
 /// Every request through the router costs two thread hops (event loop → task → event loop) and the
-/// middleware chain; for a pre-signed OCSP answer that is most of the work. This handler sits in the
-/// channel pipeline just after HTTP decoding. It collects `POST /ocsp` and `GET /ocsp/<request>`, asks
-/// the responder for an answer that needs no I/O and no signature (``OCSPResponder/immediateAnswer(to:)``),
+/// middleware chain; for a pre-signed OCSP answer, or a token that is one HSM signature, that is most
+/// of the work. This handler sits in the channel pipeline just after HTTP decoding. It collects
+/// `POST /ocsp`, `GET /ocsp/<request>` and `POST /tsa`, asks the responder for an answer that needs no
+/// store I/O (``OCSPResponder/immediateAnswer(to:)``, ``TimestampAuthority/immediateResponse(to:)``),
 /// and writes it with the same headers the router would; anything else, and any request it cannot
 /// answer at once, is passed up the pipeline unchanged, so the router stays the one place behaviour is
 /// defined. Responses keep the order of requests on a connection: while a request handed to the router
@@ -29,13 +30,28 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case idle
         /// The request is the router's; its parts are passed on as they come.
         case passing
-        /// An OCSP request being collected; `overflow` once the body passed the size limit.
-        case collecting(head: HTTPRequest, body: ByteBuffer?, overflow: Bool)
+        /// A protocol request being collected; `overflow` once the body passed the size limit.
+        case collecting(route: Route, head: HTTPRequest, body: ByteBuffer?, overflow: Bool)
+    }
+
+    /// The requests this handler may answer.
+    enum Route {
+        case ocspPost, ocspGet, timestamp
+
+        var maximumBody: Int {
+            self == .timestamp ? TimestampAuthority.maximumRequestSize : RevocationController.maximumRequestSize
+        }
+    }
+
+    /// Fast-path answers written, by protocol (`/metrics`).
+    struct Counters: Sendable {
+        let ocsp = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "ocsp")])
+        let timestamp = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "tsa")])
     }
 
     private let services: SignetServices
     private let logger: Logger
-    private let answered: Counter
+    private let answered: Counters
     private var state = State.idle
     /// Requests handed to the router whose response has not been written completely.
     private var routerPending = 0
@@ -45,7 +61,7 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var dateSecond = 0
     private var dateHeader = ""
 
-    init(services: SignetServices, logger: Logger, answered: Counter) {
+    init(services: SignetServices, logger: Logger, answered: Counters) {
         self.services = services
         self.logger = logger
         self.answered = answered
@@ -55,15 +71,15 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch (state, part) {
         case (.idle, .head(let head)):
-            if routerPending == 0, Self.isOCSP(head) {
-                state = .collecting(head: head, body: nil, overflow: false)
+            if routerPending == 0, let route = Self.route(head) {
+                state = .collecting(route: route, head: head, body: nil, overflow: false)
             } else {
                 pass(context, part)
                 state = .passing
             }
-        case (.collecting(let head, var body, var overflow), .body(var chunk)):
+        case (.collecting(let route, let head, var body, var overflow), .body(var chunk)):
             state = .idle  // drop the reference while appending, so the buffer is not copied
-            if overflow || (body?.readableBytes ?? 0) + chunk.readableBytes > RevocationController.maximumRequestSize {
+            if overflow || (body?.readableBytes ?? 0) + chunk.readableBytes > route.maximumBody {
                 overflow = true
                 body = nil
             } else if body == nil {
@@ -71,12 +87,24 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             } else {
                 body!.writeBuffer(&chunk)
             }
-            state = .collecting(head: head, body: body, overflow: overflow)
-        case (.collecting(let head, let body, let overflow), .end(let trailers)):
+            state = .collecting(route: route, head: head, body: body, overflow: overflow)
+        case (.collecting(let route, let head, let body, let overflow), .end(let trailers)):
             state = .idle
             let started = ContinuousClock.now
-            if let answer = overflow ? nil : immediateAnswer(head, body) {
+            if overflow && route == .timestamp {
+                // Refused in the protocol, as the router does: the TSA's own size check answers.
+                write(context, to: head, TimestampAuthority.oversizedRequestRejection,
+                      fields: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"], started: started)
+            } else if overflow {
+                // The router answers an empty OCSP request with malformedRequest, as it does an oversized one.
+                pass(context, .head(head))
+                pass(context, .end(trailers))
+            } else if route == .timestamp, let body, let reply = services.timestamping.immediateResponse(to: Array(buffer: body)) {
+                write(context, to: head, reply, fields: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"], started: started)
+                answered.timestamp.increment()
+            } else if route != .timestamp, let answer = immediateAnswer(head, body) {
                 respond(context, to: head, answer, started: started)
+                answered.ocsp.increment()
             } else {
                 // Not answerable without I/O (or malformed): the router decides, with the same bytes.
                 pass(context, .head(head))
@@ -105,12 +133,13 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(part))
     }
 
-    static func isOCSP(_ head: HTTPRequest) -> Bool {
-        guard let path = head.path else { return false }
+    static func route(_ head: HTTPRequest) -> Route? {
+        guard let path = head.path else { return nil }
         switch head.method {
-        case .post: return path == "/ocsp"
-        case .get: return path.utf8.starts(with: "/ocsp/".utf8) && !path.utf8.contains(UInt8(ascii: "?"))
-        default: return false
+        case .post where path == "/ocsp": return .ocspPost
+        case .post where path == "/tsa": return .timestamp
+        case .get where path.utf8.starts(with: "/ocsp/".utf8) && !path.utf8.contains(UInt8(ascii: "?")): return .ocspGet
+        default: return nil
         }
     }
 
@@ -145,7 +174,13 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             fields = RevocationController.ocspHeaders(answer, cache: false, now: now)
         }
         fields[.contentType] = "application/ocsp-response"
-        fields[.contentLength] = String(answer.der.count)
+        write(context, to: head, answer.der, fields: fields, started: started)
+    }
+
+    /// Writes a 200 response with `body`, the router's common headers, and `Connection: close` honoured.
+    private func write(_ context: ChannelHandlerContext, to head: HTTPRequest, _ body: [UInt8], fields: HTTPFields, started: ContinuousClock.Instant) {
+        var fields = fields
+        fields[.contentLength] = String(body.count)
         let requestID = RequestID().description
         fields[.requestID] = requestID
         fields[.date] = httpDate(Date())
@@ -153,14 +188,13 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
         if close { fields[.connection] = "close" }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: answer.der))), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
         if close {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        answered.increment()
         if logger.logLevel <= .info {
             let elapsed = ContinuousClock.now - started
             var logger = logger

@@ -84,10 +84,10 @@ public enum SignetApplication {
         _ = metrics
         let (router, _) = buildRouter(services: services)
         let logger = makeLogger(level: settings.logLevel)
-        // Repeated OCSP questions are answered on the event loop; everything else goes to the router.
-        let answeredEarly = Counter(label: "signet_ocsp_fast_path_responses_total")
+        // Repeated OCSP questions and time-stamps are answered on the event loop; the rest goes to the router.
+        let counters = ProtocolFastPath.Counters()
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
-            ProtocolFastPath(services: services, logger: logger, answered: answeredEarly),
+            ProtocolFastPath(services: services, logger: logger, answered: counters),
         ])
         let server: HTTPServerBuilder
         if let certPath = settings.tlsCertificate, let keyPath = settings.tlsKey {

@@ -116,4 +116,26 @@ import X509
         let next = try TimestampVerifier.verify(response: reply, imprint: digest, digest: .sha256, nonce: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef], roots: roots).info.serialNumber
         #expect(!serials.contains(next))
     }
+
+    @Test("serials: none at hand before the first reservation, the next block reserved at half, never a repeat, across allocators")
+    func serialReservation() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let allocator = TimestampSerialAllocator(repository: runtime.store, clock: runtime.ca.clock, blockSize: 10)
+        #expect(allocator.takeIfAvailable() == nil, "nothing is reserved yet; the call starts a reservation")
+        var serials = [try await allocator.next()]
+        for _ in 0..<5 { serials.append(try await allocator.next()) }
+        // 6 of 10 used: the next block is being reserved, so the immediate path never runs dry.
+        for _ in 0..<50 {
+            if let serial = allocator.takeIfAvailable() { serials.append(serial) } else { try await Task.sleep(for: .milliseconds(20)) }
+            if serials.count == 25 { break }
+        }
+        #expect(serials.count == 25)
+        #expect(serials == serials.sorted() && Set(serials).count == serials.count, "\(serials)")
+        let reservations = try await runtime.store.auditEntries(AuditQuery(action: AuditAction.tsaSerialsReserve))
+        #expect(reservations.count >= 3 && reservations.count <= 4, "25 serials from blocks of 10, reserved ahead: \(reservations.count)")
+        // A second allocator (a restart) starts after everything reserved, used or not.
+        let restarted = TimestampSerialAllocator(repository: runtime.store, clock: runtime.ca.clock, blockSize: 10)
+        let first = try await restarted.next()
+        #expect(first > serials.max()!)
+    }
 }

@@ -59,12 +59,35 @@ public final class TimestampAuthority: Sendable {
     }
 
     public func respond(to requestDER: [UInt8]) async -> [UInt8] {
-        let rejection: TimeStampResp
         do {
-            return try await grant(requestDER)
-        } catch let refusal as Refusal {
-            rejection = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
+            let request = try parse(requestDER)
+            return try sign(request, serial: try await serials.next())
         } catch {
+            return Self.rejectionDER(error)
+        }
+    }
+
+    /// The reply when it needs no waiting: a rejection, or a token when a reserved serial is at hand
+    /// (signing is one HSM operation). `nil` means "call ``respond(to:)``", which may wait for the
+    /// store to reserve serials.
+    public func immediateResponse(to requestDER: [UInt8]) -> [UInt8]? {
+        do {
+            let request = try parse(requestDER)
+            guard let serial = serials.takeIfAvailable() else { return nil }
+            return try sign(request, serial: serial)
+        } catch {
+            return Self.rejectionDER(error)
+        }
+    }
+
+    /// The rejection of a request larger than ``maximumRequestSize``, for callers that stopped reading it.
+    public static let oversizedRequestRejection = rejectionDER(Refusal.tooLarge)
+
+    static func rejectionDER(_ error: any Error) -> [UInt8] {
+        let rejection: TimeStampResp
+        if let refusal = error as? Refusal {
+            rejection = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
+        } else {
             rejection = (try? TimeStampResp.rejection(.systemFailure, statusString: ["The TSA could not sign the token"])) ?? Self.fallback
         }
         return (try? rejection.derBytes()) ?? []
@@ -75,11 +98,13 @@ public final class TimestampAuthority: Sendable {
     struct Refusal: Error {
         let failure: PKIFailureInfo
         let reason: String
+
+        static let tooLarge = Refusal(failure: .badDataFormat, reason: "The request is too large")
     }
 
-    /// The DER of a granted TimeStampResp, or a ``Refusal``.
-    func grant(_ requestDER: [UInt8]) async throws -> [UInt8] {
-        guard requestDER.count <= Self.maximumRequestSize else { throw Refusal(failure: .badDataFormat, reason: "The request is too large") }
+    /// The request, checked against what this TSA accepts, or a ``Refusal``.
+    func parse(_ requestDER: [UInt8]) throws -> TimeStampReq {
+        guard requestDER.count <= Self.maximumRequestSize else { throw Refusal.tooLarge }
         let request: TimeStampReq
         do {
             request = try TimeStampReq(derEncoded: requestDER)
@@ -98,8 +123,12 @@ public final class TimestampAuthority: Sendable {
         guard request.extensions.isEmpty else {
             throw Refusal(failure: .unacceptedExtension, reason: "This TSA accepts no request extensions")
         }
+        return request
+    }
+
+    /// The granted TimeStampResp for an accepted request, signed in the HSM.
+    func sign(_ request: TimeStampReq, serial: Int64) throws -> [UInt8] {
         let signer = try material()
-        let serial = try await serials.next()
         let info = try TSTInfo(
             policy: policy, messageImprint: request.messageImprint, serialNumber: serial.bigEndianMagnitude, genTime: ca.clock.now(),
             accuracy: accuracy, nonce: request.nonce, tsa: signer.tsaName)

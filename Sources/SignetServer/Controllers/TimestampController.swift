@@ -13,13 +13,13 @@ struct TimestampController {
 
     @Sendable func timestamp(_ request: Request, context: SignetRequestContext) async throws -> Response {
         var request = request
-        let body: [UInt8]
+        let reply: [UInt8]
         do {
-            body = Array(buffer: try await request.collectBody(upTo: TimestampAuthority.maximumRequestSize))
+            let body = Array(buffer: try await request.collectBody(upTo: TimestampAuthority.maximumRequestSize))
+            reply = await services.timestamping.respond(to: body)
         } catch {
-            body = [UInt8](repeating: 0, count: TimestampAuthority.maximumRequestSize + 1)  // refused as too large, in the protocol
+            reply = TimestampAuthority.oversizedRequestRejection  // refused in the protocol
         }
-        let reply = await services.timestamping.respond(to: body)
         return JSONBody.bytes(reply, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
     }
 }

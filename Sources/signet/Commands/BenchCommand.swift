@@ -5,13 +5,14 @@ import SignetCore
 import SignetHSM
 import SignetRuntime
 import SignetStore
+import SignetWire
 
 /// Micro-benchmarks used by `make bench` (Benchmarks/); hidden from the normal help. Each prints one
 /// JSON line on stdout, which Benchmarks/run.sh collects into results.json.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Micro-benchmarks for Benchmarks/ (HSM signing, CRL generation, store scale).", shouldDisplay: false,
-        subcommands: [HSM.self, CRL.self, Populate.self])
+        subcommands: [HSM.self, TSA.self, CRL.self, Populate.self])
 
     /// `signet bench hsm`: the raw HSM limit. Generates a throw-away key in the home's token, then signs
     /// one SHA-256 digest in a loop through `HSMKey.signDigest` (C_SignInit + C_Sign), one thread per
@@ -50,6 +51,50 @@ struct BenchCommand: AsyncParsableCommand {
                     "signatures": result.signatures, "signatures_per_second": Double(result.signatures) / result.seconds,
                     "module": shared.module.path,
                 ])
+            }
+        }
+    }
+
+    /// `signet bench tsa`: time-stamp tokens per second without HTTP: the home's TSA answers one fixed
+    /// SHA-256 query in a loop (parse, serial, TSTInfo, CMS, HSM signature), one thread per session,
+    /// so the HTTP figure can be split into protocol work and transport.
+    struct TSA: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tsa", abstract: "RFC 3161 tokens/s in-process, without HTTP.")
+
+        @OptionGroup var options: HomeOptions
+        @Option(help: "How long to run, in seconds.") var seconds: Double = 5
+        @Option(help: "Threads.") var threads: Int = 1
+
+        func run() async throws {
+            try await runReporting {
+                guard (1...64).contains(threads), seconds > 0, seconds <= 600 else {
+                    throw SignetError.malformed("--threads must be 1...64 and --seconds 0...600")
+                }
+                let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
+                let tsa = try runtime.makeTimestampAuthority()
+                let query = try TimeStampReq(
+                    messageImprint: try MessageImprint(hashAlgorithm: .sha256, hashedMessage: Array(SHA256.hash(data: Array("signet bench tsa".utf8)))),
+                    nonce: nil, certReq: true).derBytes()
+                _ = await tsa.respond(to: query)  // reserves the first block of serials
+                let counts = Locked<[Int]>(Array(repeating: 0, count: threads))
+                let done = DispatchGroup()
+                let started = DispatchTime.now().uptimeNanoseconds
+                let deadline = started + UInt64(seconds * 1e9)
+                for index in 0..<threads {
+                    done.enter()
+                    Thread {
+                        var count = 0
+                        while DispatchTime.now().uptimeNanoseconds < deadline {
+                            if tsa.immediateResponse(to: query) != nil { count += 1 }
+                        }
+                        counts.withLock { $0[index] = count }
+                        done.leave()
+                    }.start()
+                }
+                done.wait()
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let tokens = counts.withLock { $0.reduce(0, +) }
+                try printJSONLine(["benchmark": "tsa", "threads": threads, "seconds": elapsed, "tokens": tokens, "tokens_per_second": Double(tokens) / elapsed])
             }
         }
     }

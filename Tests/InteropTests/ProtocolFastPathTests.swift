@@ -2,10 +2,11 @@ import Foundation
 import SignetTestSupport
 import Testing
 
-/// The event-loop fast path for repeated OCSP questions (`ProtocolFastPath`), against a running
-/// `signet serve`: the same answers and headers as the router, revocations seen, responses in request
-/// order on a pipelined connection, and `Connection: close` honoured.
-@Suite(.serialized) struct OCSPFastPathTests {
+/// The event-loop fast path for repeated OCSP questions and time-stamps (`ProtocolFastPath`), against
+/// a running `signet serve`: the same answers and headers as the router, revocations seen, tokens
+/// openssl verifies with distinct serials, oversized queries rejected in the protocol, responses in
+/// request order on a pipelined connection, and `Connection: close` honoured.
+@Suite(.serialized) struct ProtocolFastPathTests {
     struct Setup {
         let work: String
         let home: String
@@ -20,10 +21,10 @@ import Testing
             try ProcessRunner.signet(args + ["--home", home], environment: ["SIGNET_HSM_PIN": nil])
         }
 
-        /// How many OCSP answers the fast path has written, from `/metrics`.
-        func fastPathCount() async throws -> Int {
+        /// How many answers the fast path has written for `protocol` (ocsp, tsa), from `/metrics`.
+        func fastPathCount(_ protocol: String = "ocsp") async throws -> Int {
             let metrics = try await HTTPClient.request(server.baseURL + "/metrics").text
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix("signet_ocsp_fast_path_responses_total") }
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("signet_fast_path_responses_total{protocol=\"\(`protocol`)\"}") }
             return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         }
 
@@ -92,6 +93,47 @@ import Testing
             let judged = try s.judge(after.body)
             #expect(judged.output.contains("\(s.leaf): revoked") && judged.output.contains("keyCompromise"), "\(judged.output) \(judged.stderr)")
         }
+    }
+
+    @Test("time-stamps are answered on the event loop: openssl verifies each, serials differ, an oversized query is rejected in the protocol")
+    func timestamps() async throws {
+        let s = try Self.setup()
+        defer { s.server.stop() }
+        let tsa = s.work + "/tsa.pem", chain = s.work + "/tsa-chain.pem"
+        try OpenSSL.check(s.signet(["ca", "export", "tsa", "--pem", "--out", tsa]), "export tsa")
+        try (try String(contentsOfFile: tsa, encoding: .utf8) + String(contentsOfFile: s.issuing, encoding: .utf8)).write(toFile: chain, atomically: true, encoding: .utf8)
+        let data = s.work + "/artifact.bin", queryPath = s.work + "/q.tsq"
+        try Data("fast path".utf8).write(to: URL(fileURLWithPath: data))
+        try OpenSSL.check(ProcessRunner.run("openssl", ["ts", "-query", "-data", data, "-sha256", "-cert", "-out", queryPath]), "ts -query")
+        let query = Array(try Data(contentsOf: URL(fileURLWithPath: queryPath)))
+        let headers = ["Content-Type": "application/timestamp-query"]
+
+        // The first token waits for the store to reserve serials (router); later ones need no I/O.
+        _ = try await HTTPClient.request(s.server.baseURL + "/tsa", method: "POST", headers: headers, body: query)
+        let before = try await s.fastPathCount("tsa")
+        let replies = try await withThrowingTaskGroup(of: HTTPClient.Response.self) { group in
+            for _ in 0..<12 { group.addTask { try await HTTPClient.request(s.server.baseURL + "/tsa", method: "POST", headers: headers, body: query) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(try await s.fastPathCount("tsa") == before + 12, "every token after the first block was reserved should come from the fast path")
+        var serials: Set<String> = []
+        for (index, reply) in replies.enumerated() {
+            #expect(reply.status == 200 && reply.headers["content-type"] == "application/timestamp-reply" && reply.headers["x-request-id"] != nil)
+            let path = s.work + "/reply\(index).tsr"
+            try Data(reply.body).write(to: URL(fileURLWithPath: path))
+            let verify = try ProcessRunner.run("openssl", ["ts", "-verify", "-data", data, "-in", path, "-CAfile", s.root, "-untrusted", chain])
+            #expect(verify.output.contains("Verification: OK"), "\(verify.output) \(verify.stderr)")
+            let text = try OpenSSL.check(ProcessRunner.run("openssl", ["ts", "-reply", "-in", path, "-text"]), "ts -reply -text").output
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Serial number:") }) { serials.insert(String(line)) }
+        }
+        #expect(serials.count == replies.count, "serials must never repeat: \(serials)")
+
+        // Over the size limit: answered in the protocol (badDataFormat) without reading the rest into memory.
+        let oversized = try await HTTPClient.request(s.server.baseURL + "/tsa", method: "POST", headers: headers, body: [UInt8](repeating: 0x30, count: 20_000))
+        let rejected = s.work + "/oversized.tsr"
+        try Data(oversized.body).write(to: URL(fileURLWithPath: rejected))
+        let text = try OpenSSL.check(ProcessRunner.run("openssl", ["ts", "-reply", "-in", rejected, "-text"]), "ts -reply").output
+        #expect(oversized.status == 200 && text.contains("Status: Rejected.") && text.contains("the data submitted has the wrong format"), "\(text)")
     }
 
     @Test("pipelined requests are answered in order even when the router holds an earlier one; Connection: close closes")
