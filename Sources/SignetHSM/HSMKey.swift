@@ -47,10 +47,11 @@ public struct HSMKey: SigningKey {
             return Array(signature.prefix(Int(length)))
         }
         switch algorithm {
-        case .ecP256:
-            return Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
-        case .ecP384:
-            return Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
+        case .ecP256, .ecP384:
+            guard raw.count == outputLength, let der = ECDSASignatureEncoding.der(fromRaw: raw) else {
+                throw HSMError(.pkcs11, "The token returned a \(raw.count)-octet ECDSA signature for \(reference); expected \(outputLength)")
+            }
+            return der
         case .rsa2048, .rsa3072, .rsa4096:
             return raw
         }

@@ -191,3 +191,27 @@ typealias SignetWireCDP = CRLDistributionPoints
         #expect(CanonicalJSON.object(["b": "2", "a": text]).hasPrefix("{\"a\":"))
     }
 }
+
+/// The r ‖ s → DER conversion behind every HSM ECDSA signature, judged against swift-crypto's.
+@Suite struct ECDSASignatureEncodingTests {
+    @Test("raw r ‖ s becomes the same DER Ecdsa-Sig-Value swift-crypto writes, for P-256 and P-384, with short and high-bit integers")
+    func matchesSwiftCrypto() throws {
+        var raws: [[UInt8]] = (0..<300).map { _ in (0..<64).map { _ in UInt8.random(in: 0...255) } }
+        raws.append([UInt8](repeating: 0, count: 31) + [1] + [0x80] + [UInt8](repeating: 0xff, count: 31))  // r = 1, s with the top bit set
+        raws.append([0, 0, 0x7f] + [UInt8](repeating: 0x11, count: 29) + [0, 0x80] + [UInt8](repeating: 0x22, count: 30))
+        for raw in raws {
+            #expect(ECDSASignatureEncoding.der(fromRaw: raw) == Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation))
+        }
+        for _ in 0..<100 {
+            let raw = (0..<96).map { _ in UInt8.random(in: 0...255) }
+            #expect(ECDSASignatureEncoding.der(fromRaw: raw) == Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation))
+        }
+        // A real signature made through this path verifies.
+        let key = P256.Signing.PrivateKey()
+        let message = Array("signet".utf8)
+        let raw = Array(try key.signature(for: message).rawRepresentation)
+        let der = try #require(ECDSASignatureEncoding.der(fromRaw: raw))
+        #expect(key.publicKey.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: der), for: message))
+        #expect(ECDSASignatureEncoding.der(fromRaw: []) == nil && ECDSASignatureEncoding.der(fromRaw: [1, 2, 3]) == nil)
+    }
+}

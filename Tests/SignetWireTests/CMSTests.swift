@@ -179,4 +179,40 @@ import X509
                 signatureAlgorithm: Self.signer.algorithm, signature: [1])
         }
     }
+
+    @Test("the prepared signer writes the structured builder's exact octets: any content type, with and without certificates or eContent")
+    func preparedSignerMatchesBuilder() throws {
+        let tsa = TestSigner.tsa
+        let ess = try CMSAttribute.signingCertificateV2(SigningCertificateV2(certs: [
+            ESSCertIDv2(certificate: tsa.certificate, certHash: Array(SHA256.hash(data: try tsa.certificate.derBytes))),
+        ]))
+        let cases: [(ASN1ObjectIdentifier, [CMSAttribute], [Certificate], Bool)] = [
+            (.CMSContentType.tstInfo, [ess], [tsa.certificate, TestSigner.ca.certificate], true),
+            (.CMSContentType.tstInfo, [ess], [], true),
+            (.CMSContentType.data, [try .signingTime(referenceTime)], [tsa.certificate], false),
+            (.CMSContentType.data, [], [], true),
+        ]
+        for (type, attributes, certificates, embedded) in cases {
+            let prepared = try PreparedCMSSigner(
+                eContentType: type, digestAlgorithm: .sha256, signerCertificate: tsa.certificate, certificates: certificates,
+                signatureAlgorithm: tsa.algorithm, signedAttributes: attributes)
+            for size in [0, 1, 100, 5000] {
+                let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) }
+                let digest = Array(SHA256.hash(data: content))
+                let builder = try CMSSignedDataBuilder(
+                    eContentType: type, eContent: embedded ? content : nil, digestAlgorithm: .sha256, messageDigest: digest,
+                    signerCertificate: tsa.certificate, certificates: certificates, signatureAlgorithm: tsa.algorithm, signedAttributes: attributes)
+                let pending = try prepared.pending(eContent: embedded ? content : nil, messageDigest: digest)
+                #expect(pending.bytesToSign == (try builder.bytesToSign()), "\(type) \(size)")
+                let signature = try tsa.sign(pending.bytesToSign)
+                let der = try pending.assemble(signature: signature)
+                #expect(der == (try builder.assemble(signature: signature)), "\(type) \(size)")
+                #expect(der == (try ContentInfo(signedData: builder.signedData(signature: signature)).derBytes()), "\(type) \(size)")
+            }
+        }
+        let prepared = try PreparedCMSSigner(
+            eContentType: .CMSContentType.tstInfo, digestAlgorithm: .sha256, signerCertificate: tsa.certificate, certificates: [],
+            signatureAlgorithm: tsa.algorithm)
+        #expect(throws: WireError.self) { try prepared.pending(eContent: [1], messageDigest: [1, 2, 3]) }
+    }
 }

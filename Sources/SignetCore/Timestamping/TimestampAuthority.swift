@@ -39,10 +39,10 @@ public final class TimestampAuthority: Sendable {
     struct SignerMaterial {
         let name: String
         let authority: LoadedAuthority
-        /// The signingCertificateV2 attribute (ESSCertIDv2 of the TSA certificate), encoded once.
-        let essAttribute: CMSAttribute
-        let chain: [Certificate]
-        let signatureAlgorithm: SignetWire.AlgorithmIdentifier
+        /// The token's SignedData, signer parts encoded once: with the TSA and issuing certificates
+        /// (certReq) and without. Both carry signingCertificateV2 (ESSCertIDv2 of the TSA certificate).
+        let withCertificates: PreparedCMSSigner
+        let withoutCertificates: PreparedCMSSigner
         let tsaName: GeneralName
     }
 
@@ -133,13 +133,10 @@ public final class TimestampAuthority: Sendable {
             policy: policy, messageImprint: request.messageImprint, serialNumber: serial.bigEndianMagnitude, genTime: ca.clock.now(),
             accuracy: accuracy, nonce: request.nonce, tsa: signer.tsaName)
         let content = try info.derBytes()
-        let builder = try CMSSignedDataBuilder(
-            eContentType: .CMSContentType.tstInfo, eContent: content, digestAlgorithm: .sha256,
-            messageDigest: Array(SHA256.hash(data: content)), signerCertificate: signer.authority.certificate,
-            certificates: request.certReq ? signer.chain : [], signatureAlgorithm: signer.signatureAlgorithm,
-            signedAttributes: [signer.essAttribute])
-        let signature = try signer.authority.key.sign(message: try builder.bytesToSign())
-        return TimeStampResp.grantedDER(token: try builder.assemble(signature: signature))
+        let pending = try (request.certReq ? signer.withCertificates : signer.withoutCertificates)
+            .pending(eContent: content, messageDigest: Array(SHA256.hash(data: content)))
+        let signature = try signer.authority.key.sign(message: pending.bytesToSign)
+        return TimeStampResp.grantedDER(token: try pending.assemble(signature: signature))
     }
 
     /// The active TSA authority and what is derived from it, recomputed when the authority changes.
@@ -150,10 +147,14 @@ public final class TimestampAuthority: Sendable {
         let essCertID = try SigningCertificateV2(certs: [try ESSCertIDv2(certificate: authority.certificate, certHash: certificateHash)])
         var chain = [authority.certificate]
         if let parent = authority.record.parent, let issuer = try? ca.authority(named: parent) { chain.append(issuer.certificate) }
+        func prepared(_ certificates: [Certificate]) throws -> PreparedCMSSigner {
+            try PreparedCMSSigner(
+                eContentType: .CMSContentType.tstInfo, digestAlgorithm: .sha256, signerCertificate: authority.certificate,
+                certificates: certificates, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(authority.key.signatureAlgorithm),
+                signedAttributes: [try .signingCertificateV2(essCertID)])
+        }
         let material = SignerMaterial(
-            name: authority.name, authority: authority,
-            essAttribute: try .signingCertificateV2(essCertID),
-            chain: chain, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(authority.key.signatureAlgorithm),
+            name: authority.name, authority: authority, withCertificates: try prepared(chain), withoutCertificates: try prepared([]),
             tsaName: .directoryName(authority.certificate.subject))
         signerCache.withLock { $0 = material }
         return material
