@@ -110,13 +110,16 @@ import Testing
         #expect(resumed.status == 201)
     }
 
-    @Test("SIGTERM stops the server cleanly")
+    @Test("SIGTERM stops the server cleanly, after a last audit checkpoint over the newest entry")
     func gracefulShutdown() async throws {
         let (home, _) = try Self.makeHome()
         let server = try ServerProcess(home: home)
         let health = try await HTTPClient.request(server.baseURL + "/healthz")
         #expect(health.status == 200)
+        _ = try Self.token(home, ["--role", "auditor"])  // a new audit entry, after the server's start-up checkpoint
         #expect(server.stop() == 0)
+        let checkpoint = try OpenSSL.check(ProcessRunner.signet(["audit", "checkpoint", "--home", home]), "audit checkpoint")
+        #expect(checkpoint.output.contains("already covered"), "the server should have signed a checkpoint on its way out: \(checkpoint.output)")
     }
 
     @Test("--tls-cert/--tls-key serve HTTPS that curl verifies")

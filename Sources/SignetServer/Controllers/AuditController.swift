@@ -72,13 +72,22 @@ struct AuditCheckpointService: Service {
         let system = Principal(name: "signet-audit", role: .admin, team: nil)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
             do {
-                try await services.trail.checkpoint(by: system)
+                _ = try await services.trail.checkpoint(by: system)
             } catch {
                 logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
             }
         }
-        // A last checkpoint on the way out.
-        try? await services.trail.checkpoint(by: system)
+        // A last checkpoint on the way out, in a task of its own: the service group cancels this one
+        // once the HTTP server has stopped, and a cancelled store call would skip the checkpoint.
+        let trail = services.trail, logger = self.logger
+        await Task {
+            do {
+                _ = try await trail.checkpoint(by: system)
+            } catch {
+                logger.error("final audit checkpoint failed", metadata: ["error": "\(error)"])
+            }
+        }.value
     }
 }

@@ -89,6 +89,8 @@ struct RotationService: Service {
                     try await services.revocation.publishAll()
                 }
             } catch {
+                // Cancelled by shutdown mid-run: every step is a transaction, nothing is half-done.
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 logger.error("rotation failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
