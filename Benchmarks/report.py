@@ -128,6 +128,10 @@ def build(raw, nproc):
             f.add(f"HSM limit: C_Sign {label}, {sessions} session{'s' if sessions > 1 else ''}",
                   f.get(f"hsm-{algorithm}-{sessions}", "signatures_per_second"), "—", None, "signatures/s", "higher",
                   sources=(f"hsm-{algorithm}-{sessions}",))
+    for threads in (1, 2):
+        f.add(f"TSA without HTTP (signet bench tsa), {threads} thread{'s' if threads > 1 else ''}",
+              f.get(f"tsa-inprocess-{threads}", "tokens_per_second"), "—", None, "tokens/s", "higher",
+              sources=(f"tsa-inprocess-{threads}",))
     return f.rows
 
 

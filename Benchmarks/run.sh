@@ -4,7 +4,7 @@
 # Builds a release binary into .build-bench, creates fresh Signet homes under Benchmarks/results/,
 # starts Signet and the peers (cfssl serve, cfssl ocspserve, openssl ocsp, openssl ts -reply,
 # openssl ca -gencrl) on 127.0.0.1, drives every HTTP server with the same wrk script
-# (Benchmarks/lua/bench.lua), runs the in-process micro-benchmarks (`signet bench hsm|crl|populate`),
+# (Benchmarks/lua/bench.lua), runs the in-process micro-benchmarks (`signet bench hsm|tsa|crl|populate`),
 # then prints one table and regenerates Benchmarks/README.md from Benchmarks/README.template.md.
 # Raw numbers: Benchmarks/results/results.json; every command run: Benchmarks/results/commands.txt.
 #
@@ -561,6 +561,14 @@ phase_hsm() {
         "$RAW/hsm-$algorithm-$sessions.client-time"
       log "hsm $algorithm x$sessions: $(json "$RAW/hsm-$algorithm-$sessions.json" '.signatures_per_second | floor') signatures/s, other processes $(json "$RAW/hsm-$algorithm-$sessions.cpu.json" '.other_cores * 100 | floor')% of a core"
     done
+  done
+  # The TSA without HTTP: what the HTTP figure would be if transport cost nothing.
+  for threads in 1 2; do
+    record "$SIGNET" bench tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads"
+    "$SIGNET" bench tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads" \
+      > "$RAW/tsa-inprocess-$threads.json" 2> "$RAW/tsa-inprocess-$threads.err" \
+      || { cat "$RAW/tsa-inprocess-$threads.err" >&2; die "signet bench tsa ($threads threads) failed"; }
+    log "tsa in-process x$threads: $(json "$RAW/tsa-inprocess-$threads.json" '.tokens_per_second | floor') tokens/s"
   done
 }
 
