@@ -103,8 +103,14 @@ public final class SignetRuntime: Sendable {
     }
 
     static func openPool(_ home: SignetHome) throws -> HSMSessionPool {
+        try openPool(home, sessions: home.config.hsm.sessions)
+    }
+
+    /// A session pool on the home's token and nothing else (no store, no authorities): for
+    /// measuring the token alone (`signet bench hsm`).
+    public static func openPool(_ home: SignetHome, sessions: Int) throws -> HSMSessionPool {
         let module = try loadModule(home)
-        return try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: home.config.hsm.sessions)
+        return try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: sessions)
     }
 
     /// The CRL publisher and OCSP responder for this home, configured from config.yaml.

@@ -33,9 +33,8 @@ struct BenchCommand: AsyncParsableCommand {
                 guard (1...64).contains(sessions), seconds > 0, seconds <= 600 else {
                     throw SignetError.malformed("--sessions must be 1...64 and --seconds 0...600")
                 }
-                let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-                let shared = runtime.keyManager.pool
-                let pool = try HSMSessionPool(module: shared.module, tokenLabel: shared.tokenLabel, pin: try runtime.home.userPIN(), size: sessions)
+                // Only the measured sessions are open: the runtime (and its own pool) is not started.
+                let pool = try SignetRuntime.openPool(try SignetHome.open(options.directory), sessions: sessions)
                 let manager = HSMKeyManager(pool: pool)
                 let reference = KeyReference(id: (0..<16).map { _ in UInt8.random(in: .min ... .max) }, label: "signet-bench-hsm")
                 let key = try manager.generateKey(reference, algorithm: algorithm)
@@ -49,7 +48,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try printJSONLine([
                     "benchmark": "hsm", "algorithm": algorithm.rawValue, "sessions": sessions, "seconds": result.seconds,
                     "signatures": result.signatures, "signatures_per_second": Double(result.signatures) / result.seconds,
-                    "module": shared.module.path,
+                    "module": pool.module.path,
                 ])
             }
         }
