@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Metrics
 import SignetCore
+import Synchronization
 import X509
 
 /// A private key that lives in the token. It holds the object handle, found once, and the session
@@ -13,8 +14,18 @@ public struct HSMKey: SigningKey {
     public let reference: KeyReference
     public let algorithm: KeyAlgorithm
     public let publicKey: Certificate.PublicKey
-    let handle: CK_OBJECT_HANDLE
+    /// Shared by every copy of this key, so a handle found again after the token dropped its
+    /// sessions serves them all.
+    let handle: ObjectHandleCell
     let pool: HSMSessionPool
+
+    init(reference: KeyReference, algorithm: KeyAlgorithm, publicKey: Certificate.PublicKey, handle: CK_OBJECT_HANDLE, pool: HSMSessionPool) {
+        self.reference = reference
+        self.algorithm = algorithm
+        self.publicKey = publicKey
+        self.handle = ObjectHandleCell(handle)
+        self.pool = pool
+    }
 
 
     public func signDigest(_ digest: [UInt8], algorithm digestAlgorithm: DigestAlgorithm) throws -> [UInt8] {
@@ -40,11 +51,24 @@ public struct HSMKey: SigningKey {
         // looked up per call so it binds to whatever metrics backend is bootstrapped by then.
         defer { Timer(label: "signet_hsm_sign_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         let raw: [UInt8] = try pool.withSession { session in
-            try pool.module.check(functions.C_SignInit!(session, &mechanism, handle), "C_SignInit", "starting a signature with \(reference)")
-            var signature = [UInt8](repeating: 0, count: outputLength)
-            var length = CK_ULONG(outputLength)
-            try pool.module.check(functions.C_Sign!(session, &input, CK_ULONG(input.count), &signature, &length), "C_Sign", "signing with \(reference)")
-            return Array(signature.prefix(Int(length)))
+            func sign(with object: CK_OBJECT_HANDLE) throws -> [UInt8] {
+                try pool.module.check(functions.C_SignInit!(session, &mechanism, object), "C_SignInit", "starting a signature with \(reference)")
+                var signature = [UInt8](repeating: 0, count: outputLength)
+                var length = CK_ULONG(outputLength)
+                try pool.module.check(functions.C_Sign!(session, &input, CK_ULONG(input.count), &signature, &length), "C_Sign", "signing with \(reference)")
+                return Array(signature.prefix(Int(length)))
+            }
+            do {
+                return try sign(with: handle.current)
+            } catch let error as HSMError where [CKR_OBJECT_HANDLE_INVALID, CKR_KEY_HANDLE_INVALID].map({ CK_RV($0) }).contains(error.returnValue ?? 0) {
+                // Handles need not survive a logout (PKCS#11 §2.4): after the token dropped its
+                // sessions, find the key again by its CKA_ID.
+                guard let found = try pool.module.findObjects(in: session, id: reference.id, objectClass: UInt(CKO_PRIVATE_KEY)).first else {
+                    throw HSMError(.keyNotFound, "Key \(reference) is no longer in token '\(pool.tokenLabel)'; it was destroyed or the store and token disagree (see `signet inventory`)")
+                }
+                handle.replace(found)
+                return try sign(with: found)
+            }
         }
         switch algorithm {
         case .ecP256, .ecP384:
@@ -56,4 +80,15 @@ public struct HSMKey: SigningKey {
             return raw
         }
     }
+}
+
+/// The token's current handle for one key object.
+final class ObjectHandleCell: Sendable {
+    private let value: Mutex<CK_OBJECT_HANDLE>
+
+    init(_ handle: CK_OBJECT_HANDLE) { value = Mutex(handle) }
+
+    var current: CK_OBJECT_HANDLE { value.withLock { $0 } }
+
+    func replace(_ handle: CK_OBJECT_HANDLE) { value.withLock { $0 = handle } }
 }

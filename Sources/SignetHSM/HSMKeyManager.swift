@@ -71,7 +71,9 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
         }
         var publicHandle: CK_OBJECT_HANDLE = 0
         var privateHandle: CK_OBJECT_HANDLE = 0
-        try pool.withSession { session in
+        // Never generated twice: a lost session fails this generation (the store's pending record
+        // is reconciled at the next start) rather than possibly making a second key under the id.
+        try pool.withSession(retrying: false) { session in
             try publicTemplate.withAttributes { publicAttributes, publicCount in
                 try privateTemplate.withAttributes { privateAttributes, privateCount in
                     try module.check(
@@ -118,7 +120,7 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     public func destroyKey(_ reference: KeyReference) throws {
         cache.withLock { $0[reference.id] = nil }
         let handles = try findObjects(id: reference.id, objectClass: nil)
-        try pool.withSession { session in
+        try pool.withSession(retrying: false) { session in
             for handle in handles {
                 try module.check(functions.C_DestroyObject!(session, handle), "C_DestroyObject", "destroying \(reference)")
             }
@@ -242,23 +244,29 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     }
 
     private func findObjects(id: [UInt8]?, objectClass: UInt?) throws -> [CK_OBJECT_HANDLE] {
+        try pool.withSession { session in try module.findObjects(in: session, id: id, objectClass: objectClass) }
+    }
+}
+
+extension PKCS11Module {
+    /// The handles of the objects with this CKA_ID and class (either may be nil for "any"), searched
+    /// in a session the caller already holds.
+    func findObjects(in session: CK_SESSION_HANDLE, id: [UInt8]?, objectClass: UInt?) throws -> [CK_OBJECT_HANDLE] {
         let template = AttributeTemplate()
         if let objectClass { template.add(UInt(CKA_CLASS), ulong: objectClass) }
         if let id { template.add(UInt(CKA_ID), bytes: id) }
-        return try pool.withSession { session in
-            try template.withAttributes { attributes, count in
-                try module.check(functions.C_FindObjectsInit!(session, attributes, count), "C_FindObjectsInit", "searching the token")
-            }
-            defer { _ = functions.C_FindObjectsFinal!(session) }
-            var found: [CK_OBJECT_HANDLE] = []
-            var batch = [CK_OBJECT_HANDLE](repeating: 0, count: 64)
-            while true {
-                var count: CK_ULONG = 0
-                try module.check(functions.C_FindObjects!(session, &batch, CK_ULONG(batch.count), &count), "C_FindObjects", "searching the token")
-                if count == 0 { break }
-                found += batch.prefix(Int(count))
-            }
-            return found
+        try template.withAttributes { attributes, count in
+            try check(functions.C_FindObjectsInit!(session, attributes, count), "C_FindObjectsInit", "searching the token")
         }
+        defer { _ = functions.C_FindObjectsFinal!(session) }
+        var found: [CK_OBJECT_HANDLE] = []
+        var batch = [CK_OBJECT_HANDLE](repeating: 0, count: 64)
+        while true {
+            var count: CK_ULONG = 0
+            try check(functions.C_FindObjects!(session, &batch, CK_ULONG(batch.count), &count), "C_FindObjects", "searching the token")
+            if count == 0 { break }
+            found += batch.prefix(Int(count))
+        }
+        return found
     }
 }

@@ -24,6 +24,21 @@ import CPKCS11
         return (HSMKeyManager(pool: pool), label, pin)
     }
 
+    static func reference(of key: any SigningKey) -> KeyReference { (key as! HSMKey).reference }
+
+    /// Signs `count` messages in parallel tasks and expects every signature to verify (P-256 keys).
+    static func signConcurrently(_ key: any SigningKey, count: Int) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<count {
+                group.addTask {
+                    let message = Array("message \(i)".utf8)
+                    return key.publicKey.isValidSignature(try key.sign(message: message), for: message, signatureAlgorithm: .ecdsaWithSHA256)
+                }
+            }
+            for try await ok in group { #expect(ok) }
+        }
+    }
+
     static func newReference() -> KeyReference {
         KeyReference(id: (0..<16).map { _ in UInt8.random(in: 0...255) }, label: "test/\(UUID().uuidString.prefix(8))")
     }
@@ -119,15 +134,31 @@ import CPKCS11
     func concurrentSigning() async throws {
         let (manager, _, _) = try Self.makeManager(sessions: 2)
         let key = try manager.generateKey(Self.newReference(), algorithm: .ecP256)
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            for i in 0..<200 {
-                group.addTask {
-                    let message = Array("message \(i)".utf8)
-                    return key.publicKey.isValidSignature(try key.sign(message: message), for: message, signatureAlgorithm: .ecdsaWithSHA256)
-                }
-            }
-            for try await ok in group { #expect(ok) }
+        try await Self.signConcurrently(key, count: 200)
+    }
+
+    @Test("sessions the token drops (C_CloseAllSessions behind the pool's back) are replaced, logged in again, and signing goes on")
+    func droppedSessionsAreReplaced() async throws {
+        let (manager, _, _) = try Self.makeManager(sessions: 2)
+        let pool = manager.pool
+        let key = try manager.generateKey(Self.newReference(), algorithm: .ecP256)
+        let message = Array("before".utf8)
+        #expect(key.publicKey.isValidSignature(try key.sign(message: message), for: message, signatureAlgorithm: .ecdsaWithSHA256))
+        #expect(pool.sessionsReplaced == 0)
+
+        // What a token reset or a network HSM reconnecting looks like to the application: every
+        // session handle is invalid and the login is gone.
+        #expect(pool.module.functions.C_CloseAllSessions!(CK_SLOT_ID(pool.slotID)) == CKR_OK)
+        for i in 0..<6 {
+            let message = Array("after \(i)".utf8)
+            #expect(key.publicKey.isValidSignature(try key.sign(message: message), for: message, signatureAlgorithm: .ecdsaWithSHA256))
         }
+        #expect((1...2).contains(pool.sessionsReplaced))
+        // Under concurrency every stale session is found out and replaced once, and no more.
+        try await Self.signConcurrently(key, count: 100)
+        #expect(pool.sessionsReplaced <= 2)
+        // Finding keys and reading their attributes works on the new sessions too.
+        #expect(try manager.protection(of: Self.reference(of: key)).isFullyProtected)
     }
 
     @Test("the RFC 7512 URI names token, object and id")
