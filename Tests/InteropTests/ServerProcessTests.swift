@@ -135,6 +135,23 @@ import Testing
         #expect(curl.succeeded && curl.output.contains("\"status\":\"ok\""), "\(curl.stderr)")
         let plain = try ProcessRunner.run("curl", ["-sf", "http://127.0.0.1:\(server.port)/healthz"])
         #expect(!plain.succeeded)
+        // Time-stamps over TLS: the first through the router (serials not yet reserved), the rest
+        // from the event-loop fast path, which must sit behind TLS like everything else.
+        let data = work + "/data.bin", query = work + "/q.tsq"
+        try Data("tls".utf8).write(to: URL(fileURLWithPath: data))
+        try OpenSSL.check(ProcessRunner.run("openssl", ["ts", "-query", "-data", data, "-sha256", "-out", query]), "ts -query")
+        for index in 0..<3 {
+            let reply = work + "/r\(index).tsr"
+            let posted = try ProcessRunner.run("curl", ["-sf", "--cacert", cert, "-H", "Content-Type: application/timestamp-query",
+                                                        "--data-binary", "@" + query, "https://127.0.0.1:\(server.port)/tsa", "-o", reply])
+            #expect(posted.succeeded, "\(posted.stderr)")
+            let text = try ProcessRunner.run("openssl", ["ts", "-reply", "-in", reply, "-text"])
+            #expect(text.output.contains("Status: Granted."), "\(text.output) \(text.stderr)")
+        }
+        let metrics = try ProcessRunner.run("curl", ["-sf", "--cacert", cert, "https://127.0.0.1:\(server.port)/metrics"]).output
+        let answered = metrics.split(separator: "\n").first { $0.hasPrefix("signet_fast_path_responses_total{protocol=\"tsa\"}") }
+            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(answered >= 2, "the fast path should have answered over TLS: \(answered)")
     }
 
     @Test("the README's curl examples work as written")
