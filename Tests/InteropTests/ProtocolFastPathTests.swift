@@ -24,8 +24,7 @@ import Testing
         /// How many answers the fast path has written for `protocol` (ocsp, tsa), from `/metrics`.
         func fastPathCount(_ protocol: String = "ocsp") async throws -> Int {
             let metrics = try await HTTPClient.request(server.baseURL + "/metrics").text
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix("signet_fast_path_responses_total{protocol=\"\(`protocol`)\"}") }
-            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            return Int(PrometheusText.value(of: "signet_fast_path_responses_total{protocol=\"\(`protocol`)\"}", in: metrics) ?? 0)
         }
 
         /// openssl's reading of an OCSP response for the leaf, signature checked.

@@ -149,8 +149,7 @@ import Testing
             #expect(text.output.contains("Status: Granted."), "\(text.output) \(text.stderr)")
         }
         let metrics = try ProcessRunner.run("curl", ["-sf", "--cacert", cert, "https://127.0.0.1:\(server.port)/metrics"]).output
-        let answered = metrics.split(separator: "\n").first { $0.hasPrefix("signet_fast_path_responses_total{protocol=\"tsa\"}") }
-            .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        let answered = PrometheusText.value(of: "signet_fast_path_responses_total{protocol=\"tsa\"}", in: metrics) ?? 0
         #expect(answered >= 2, "the fast path should have answered over TLS: \(answered)")
     }
 

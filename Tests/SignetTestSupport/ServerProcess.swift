@@ -196,3 +196,15 @@ public final class RawHTTPConnection {
         return Array(text.utf8) + body
     }
 }
+
+/// Reading one sample out of the Prometheus text that `/metrics` serves.
+public enum PrometheusText {
+    /// The value of the sample whose name and labels are exactly `sample` (e.g.
+    /// `signet_fast_path_responses_total{protocol="tsa"}`), or nil if it is not there.
+    public static func value(of sample: String, in text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+}
