@@ -87,7 +87,8 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
             guard protection.isFullyProtected else {
                 throw HSMError(.protectionViolated, "The token generated \(reference) without the protection Signet requires (\(protection)); the key was destroyed")
             }
-            let key = HSMKey(reference: reference, algorithm: algorithm, publicKey: try readPublicKey(publicHandle, algorithm, reference), handle: privateHandle, pool: pool)
+            let key = HSMKey(reference: reference, algorithm: algorithm, publicKey: try readPublicKey(publicHandle, algorithm, reference),
+                             handle: signingHandle(for: privateHandle, reference), pool: pool)
             cache.withLock { $0[reference.id] = key }
             return key
         } catch {
@@ -112,14 +113,15 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
         guard let algorithm = try algorithm(ofPrivateKey: privateHandle) else {
             throw HSMError(.unsupported, "Key \(reference) in token '\(pool.tokenLabel)' is of a type Signet does not use")
         }
-        let key = HSMKey(reference: reference, algorithm: algorithm, publicKey: try readPublicKey(publicHandle, algorithm, reference), handle: privateHandle, pool: pool)
+        let key = HSMKey(reference: reference, algorithm: algorithm, publicKey: try readPublicKey(publicHandle, algorithm, reference),
+                         handle: signingHandle(for: privateHandle, reference), pool: pool)
         cache.withLock { $0[reference.id] = key }
         return key
     }
 
     public func destroyKey(_ reference: KeyReference) throws {
         cache.withLock { $0[reference.id] = nil }
-        let handles = try findObjects(id: reference.id, objectClass: nil)
+        let handles = try findObjects(id: reference.id, objectClass: nil, tokenObjectsOnly: false)
         try pool.withSession(retrying: false) { session in
             for handle in handles {
                 try module.check(functions.C_DestroyObject!(session, handle), "C_DestroyObject", "destroying \(reference)")
@@ -143,6 +145,17 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     }
 
     // MARK: Attribute access
+
+    /// The protection attributes of the object a key signs with (its session copy, or the token
+    /// object). Exposed to tests.
+    func signingObjectProtection(_ key: HSMKey) throws -> KeyProtection {
+        try readProtection(key.handle.current, key.reference)
+    }
+
+    /// Handles of the private-key objects with this id, session copies included. Exposed to tests.
+    func privateKeyObjects(_ reference: KeyReference, includingSessionCopies: Bool) throws -> [CK_OBJECT_HANDLE] {
+        try findObjects(id: reference.id, objectClass: UInt(CKO_PRIVATE_KEY), tokenObjectsOnly: !includingSessionCopies)
+    }
 
     /// Raw attribute values of the private key; nil for attributes the token withholds. Exposed to
     /// tests so they can prove that CKA_VALUE cannot be read.
@@ -243,16 +256,46 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
         }
     }
 
-    private func findObjects(id: [UInt8]?, objectClass: UInt?) throws -> [CK_OBJECT_HANDLE] {
-        try pool.withSession { session in try module.findObjects(in: session, id: id, objectClass: objectClass) }
+    private func findObjects(id: [UInt8]?, objectClass: UInt?, tokenObjectsOnly: Bool = true) throws -> [CK_OBJECT_HANDLE] {
+        try pool.withSession { session in
+            try module.findObjects(in: session, id: id, objectClass: objectClass, tokenObjectsOnly: tokenObjectsOnly)
+        }
+    }
+
+    /// The handle to sign with: an in-token session copy of the private key when the token allows
+    /// one, else the token object itself.
+    ///
+    /// Why: SoftHSM2 re-reads a token object's file (and the token's generation file, under file
+    /// locks) on every operation, which made C_SignInit + C_Sign cost ~80 µs; on a session copy the
+    /// same signature costs ~55 µs. The copy is made by C_CopyObject with CKA_TOKEN false only: it
+    /// stays inside the token, keeps CKA_SENSITIVE and CKA_EXTRACTABLE as they are (PKCS#11 lets a
+    /// copy only tighten them, and this checks it), is never written to the token's storage, and
+    /// vanishes with the session that made it, at the latest when the process ends. Lookups,
+    /// inventory and protection checks see token objects only; `destroyKey` destroys copies too.
+    private func signingHandle(for tokenHandle: CK_OBJECT_HANDLE, _ reference: KeyReference) -> CK_OBJECT_HANDLE {
+        let template = AttributeTemplate()
+        template.add(UInt(CKA_TOKEN), false)
+        var copy: CK_OBJECT_HANDLE = 0
+        let copied: Bool = (try? pool.withSession(retrying: false) { session in
+            template.withAttributes { attributes, count in functions.C_CopyObject!(session, tokenHandle, attributes, count, &copy) } == CKR_OK
+        }) ?? false
+        guard copied else { return tokenHandle }
+        let protection = try? readProtection(copy, reference)
+        guard let protection, !protection.onToken, protection.sensitive, !protection.extractable, protection.neverExtractable else {
+            _ = try? pool.withSession(retrying: false) { session in functions.C_DestroyObject!(session, copy) }
+            return tokenHandle
+        }
+        return copy
     }
 }
 
 extension PKCS11Module {
     /// The handles of the objects with this CKA_ID and class (either may be nil for "any"), searched
-    /// in a session the caller already holds.
-    func findObjects(in session: CK_SESSION_HANDLE, id: [UInt8]?, objectClass: UInt?) throws -> [CK_OBJECT_HANDLE] {
+    /// in a session the caller already holds; token objects only unless `tokenObjectsOnly` is false
+    /// (then this process's session copies too).
+    func findObjects(in session: CK_SESSION_HANDLE, id: [UInt8]?, objectClass: UInt?, tokenObjectsOnly: Bool = true) throws -> [CK_OBJECT_HANDLE] {
         let template = AttributeTemplate()
+        if tokenObjectsOnly { template.add(UInt(CKA_TOKEN), true) }
         if let objectClass { template.add(UInt(CKA_CLASS), ulong: objectClass) }
         if let id { template.add(UInt(CKA_ID), bytes: id) }
         try template.withAttributes { attributes, count in

@@ -137,6 +137,26 @@ import CPKCS11
         try await Self.signConcurrently(key, count: 200)
     }
 
+    @Test("keys sign through an in-token session copy: not on the token, still sensitive and never extractable, unseen by listings, destroyed with the key")
+    func sessionCopy() throws {
+        let (manager, _, _) = try Self.makeManager()
+        let reference = Self.newReference()
+        let key = try #require(try manager.generateKey(reference, algorithm: .ecP256) as? HSMKey)
+        let copy = try manager.signingObjectProtection(key)
+        #expect(!copy.onToken && copy.sensitive && !copy.extractable && copy.neverExtractable && copy.alwaysSensitive, "\(copy)")
+        #expect(try manager.protection(of: reference).isFullyProtected)
+        #expect(try manager.privateKeyObjects(reference, includingSessionCopies: false).count == 1)
+        #expect(try manager.privateKeyObjects(reference, includingSessionCopies: true).count == 2)
+        #expect(try manager.listKeys().filter { $0.reference.id == reference.id }.count == 1)
+        let message = Array("signed by the copy".utf8)
+        #expect(key.publicKey.isValidSignature(try key.sign(message: message), for: message, signatureAlgorithm: .ecdsaWithSHA256))
+        // Found again through the manager (cache cleared by a new manager on the same pool): a copy again.
+        let again = try #require(try HSMKeyManager(pool: manager.pool).hsmKey(reference) as HSMKey?)
+        #expect(!(try manager.signingObjectProtection(again).onToken))
+        try manager.destroyKey(reference)
+        #expect(try manager.privateKeyObjects(reference, includingSessionCopies: true).isEmpty)
+    }
+
     @Test("sessions the token drops (C_CloseAllSessions behind the pool's back) are replaced, logged in again, and signing goes on")
     func droppedSessionsAreReplaced() async throws {
         let (manager, _, _) = try Self.makeManager(sessions: 2)
