@@ -27,7 +27,6 @@ public struct HSMKey: SigningKey {
         self.pool = pool
     }
 
-
     public func signDigest(_ digest: [UInt8], algorithm digestAlgorithm: DigestAlgorithm) throws -> [UInt8] {
         guard digest.count == digestAlgorithm.outputLength else {
             throw SignetError.malformed("Expected a \(digestAlgorithm.outputLength)-octet \(digestAlgorithm.rawValue) digest, got \(digest.count) octets")

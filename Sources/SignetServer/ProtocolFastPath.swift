@@ -43,6 +43,9 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The headers of a time-stamp reply, as ``TimestampController`` writes them.
+    static let timestampReplyFields: HTTPFields = [.contentType: "application/timestamp-reply", .cacheControl: "no-store"]
+
     /// Fast-path answers written, by protocol (`/metrics`).
     struct Counters: Sendable {
         let ocsp = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "ocsp")])
@@ -94,13 +97,13 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if overflow && route == .timestamp {
                 // Refused in the protocol, as the router does: the TSA's own size check answers.
                 write(context, to: head, TimestampAuthority.oversizedRequestRejection,
-                      fields: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"], started: started)
+                      fields: Self.timestampReplyFields, started: started)
             } else if overflow {
                 // The router answers an empty OCSP request with malformedRequest, as it does an oversized one.
                 pass(context, .head(head))
                 pass(context, .end(trailers))
             } else if route == .timestamp, let body, let reply = services.timestamping.immediateResponse(to: Array(buffer: body)) {
-                write(context, to: head, reply, fields: [.contentType: "application/timestamp-reply", .cacheControl: "no-store"], started: started)
+                write(context, to: head, reply, fields: Self.timestampReplyFields, started: started)
                 answered.timestamp.increment()
             } else if route != .timestamp, let answer = immediateAnswer(head, body) {
                 respond(context, to: head, answer, started: started)

@@ -7,19 +7,19 @@ import Testing
 /// openssl verifies with distinct serials, oversized queries rejected in the protocol, responses in
 /// request order on a pipelined connection, and `Connection: close` honoured.
 @Suite(.serialized) struct ProtocolFastPathTests {
+    /// The revocation tests' running server and CA files, plus one issued leaf and an OCSP request
+    /// for it (nonce-less, so its bytes repeat).
     struct Setup {
-        let work: String
-        let home: String
-        let server: ServerProcess
-        let root: String
-        let issuing: String
+        let base: RevocationInteropTests.Setup
         let leaf: String
         let serial: String
         let request: [UInt8]
 
-        func signet(_ args: [String]) throws -> ProcessResult {
-            try ProcessRunner.signet(args + ["--home", home], environment: ["SIGNET_HSM_PIN": nil])
-        }
+        var work: String { base.work }
+        var server: ServerProcess { base.server }
+        var root: String { base.root }
+        var issuing: String { base.issuing }
+        func signet(_ args: [String]) throws -> ProcessResult { try base.signet(args) }
 
         /// How many answers the fast path has written for `protocol` (ocsp, tsa), from `/metrics`.
         func fastPathCount(_ protocol: String = "ocsp") async throws -> Int {
@@ -36,23 +36,11 @@ import Testing
     }
 
     static func setup() throws -> Setup {
-        let work = TestEnvironment.temporaryDirectory("fastpath")
-        let home = work + "/home"
-        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"],
-                                               environment: ["SIGNET_HSM_PIN": nil]), "init")
-        let server = try ServerProcess(home: home)
-        let root = work + "/root.pem", issuing = work + "/issuing.pem", leaf = work + "/leaf.pem"
-        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "root", "--pem", "--out", root, "--home", home]), "export root")
-        try OpenSSL.check(ProcessRunner.signet(["ca", "export", "issuing", "--pem", "--out", issuing, "--home", home]), "export issuing")
-        let (csr, _) = try OpenSSL.makeCSR("ec:P-256", in: TestEnvironment.temporaryDirectory("csr", in: work))
-        let issued = try OpenSSL.check(ProcessRunner.signet(["issue", "--profile", "prerelease-codesign", "--csr", csr, "--team", "payments", "--json", "--home", home],
-                                                            environment: ["SIGNET_HSM_PIN": nil]), "issue")
-        let json = try JSONSerialization.jsonObject(with: Data(issued.stdout)) as! [String: Any]
-        try (json["certificate"] as! String).write(toFile: leaf, atomically: true, encoding: .utf8)
-        let requestPath = work + "/req.der"
-        try OpenSSL.check(ProcessRunner.run("openssl", ["ocsp", "-issuer", issuing, "-cert", leaf, "-no_nonce", "-reqout", requestPath]), "reqout")
-        return Setup(work: work, home: home, server: server, root: root, issuing: issuing, leaf: leaf, serial: json["serial"] as! String,
-                     request: Array(try Data(contentsOf: URL(fileURLWithPath: requestPath))))
+        let base = try RevocationInteropTests.setup()
+        let (leaf, serial) = try base.issue()
+        let requestPath = base.work + "/req.der"
+        try OpenSSL.check(ProcessRunner.run("openssl", ["ocsp", "-issuer", base.issuing, "-cert", leaf, "-no_nonce", "-reqout", requestPath]), "reqout")
+        return Setup(base: base, leaf: leaf, serial: serial, request: Array(try Data(contentsOf: URL(fileURLWithPath: requestPath))))
     }
 
     @Test("a repeated OCSP request is answered on the event loop with the router's bytes and headers, and sees a revocation")
