@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "SignetCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),

@@ -35,7 +35,7 @@ extension SQLiteStore: TokenRepository {
     }
 
     public func token(hash: String) async throws -> APITokenRecord? {
-        try await readOneStatement("looking up a token") { db in
+        try await readPoint("looking up a token") { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_tokens WHERE hash = ?"), arguments: [hash]).map(Self.tokenRecord)
         }
     }

@@ -192,6 +192,33 @@ typealias SignetWireCDP = CRLDistributionPoints
     }
 }
 
+/// RFC 3339 timestamps written by arithmetic, judged against glibc's gmtime_r over four centuries.
+@Suite struct ISO8601Tests {
+    static func gmtime(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+
+    @Test("every day from 1800 to 2200, leap days and 100/400-year rules included, and 20,000 random instants, match gmtime_r")
+    func matchesGmtime() {
+        var generator = SystemRandomNumberGenerator()
+        // Every day, at a time that moves through the day so hours, minutes and seconds vary too.
+        for day in Int64(-62_091)...Int64(84_006) {
+            let seconds = day * 86_400 + (day * 7_919) % 86_400
+            #expect(ISO8601.string(Date(timeIntervalSince1970: Double(seconds))) == Self.gmtime(seconds))
+        }
+        for _ in 0..<20_000 {
+            let seconds = Int64.random(in: -62_135_596_800...253_402_300_799, using: &generator)
+            let fraction = Double.random(in: 0..<1, using: &generator)
+            #expect(ISO8601.string(Date(timeIntervalSince1970: Double(seconds) + fraction)) == Self.gmtime(seconds))
+        }
+        #expect(ISO8601.string(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59Z")
+        #expect(ISO8601.string(Date(timeIntervalSince1970: 1e15)) == "9999-12-31T23:59:59Z")
+    }
+}
+
 /// The r ‖ s → DER conversion behind every HSM ECDSA signature, judged against swift-crypto's.
 @Suite struct ECDSASignatureEncodingTests {
     @Test("raw r ‖ s becomes the same DER Ecdsa-Sig-Value swift-crypto writes, for P-256 and P-384, with short and high-bit integers")

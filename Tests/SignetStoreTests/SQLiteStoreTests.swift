@@ -68,6 +68,58 @@ import Testing
         #expect(try await store.countCertificates(.init(team: "search")) == 1)
     }
 
+    @Test("a page of summaries written from the rows is byte for byte the records' summaries, every page size, cursor included")
+    func summaryPages() async throws {
+        let store = try Self.store()
+        let now = Date()
+        // Every optional present and absent, all three stored states plus expired, text that needs escaping.
+        let subjects = ["CN=plain", "CN=\"quoted\" \\ back", "CN=ünïcödé ✓ 🔏", "CN=line\nbreak\u{01}", "CN=x"]
+        for i in 0..<11 {
+            let serial = String(format: "%02x", i + 1)
+            var pending = Self.pending(serial, team: i % 3 == 0 ? "payments" : "search", notAfter: now + Double(i % 4 - 1) * 3600)
+            pending.record.subject = subjects[i % subjects.count]
+            pending.record.team = i % 5 == 4 ? nil : pending.record.team
+            pending.record.release = i % 2 == 0 ? "v1.\(i)" : nil
+            pending.record.keyID = i % 3 == 1 ? "key-\(i)" : nil
+            try await store.reserve(pending)
+            guard i % 4 != 3 else { continue }  // stays pending
+            _ = try await store.complete(serial: serial, der: [0], event: Self.event("certificate.issue", serial))
+            if i % 4 == 2 { _ = try await store.revoke(serial: serial, reason: .keyCompromise, at: now, event: Self.event("certificate.revoke", serial)) }
+        }
+        let records = try await store.certificates(.init(limit: 100))
+        #expect(records.count == 11 && Set(records.map { $0.summary(at: now).status }) == ["valid", "expired", "revoked", "pending"])
+        for pageSize in [1, 2, 3, 11, 100] {
+            var pages: [CertificateSummaryPage] = []
+            var query = CertificateQuery(limit: pageSize)
+            repeat {
+                pages.append(try await store.certificateSummaries(query, now: now))
+                query.after = pages.last!.next?.string
+            } while query.after != nil && pages.count < 20
+            #expect(pages.map(\.count) == stride(from: 0, to: 11, by: pageSize).map { min(pageSize, 11 - $0) })
+            let joined = pages.map { String(decoding: $0.json, as: UTF8.self) }.filter { !$0.isEmpty }.joined(separator: ",")
+            #expect(joined == records.map { $0.summary(at: now).json }.joined(separator: ","))
+            // The cursor of a full page names its last certificate, as the record-based listing's does.
+            for (index, page) in pages.dropLast().enumerated() {
+                #expect(page.next == CertificateQuery.Cursor(after: records[(index + 1) * pageSize - 1]))
+            }
+            #expect(pages.last?.next == nil)
+        }
+        let payments = try await store.certificateSummaries(.init(team: "payments", limit: 100), now: now)
+        #expect(payments.count == (try await store.certificates(.init(team: "payments"))).count)
+    }
+
+    @Test("point lookups from 64 concurrent tasks all answer, inline or through the pool when every inline connection is busy")
+    func concurrentPointLookups() async throws {
+        let store = try Self.store()
+        for i in 1...8 { try await store.reserve(Self.pending(String(format: "%02x", i))) }
+        let found = try await withThrowingTaskGroup(of: String?.self) { group in
+            for i in 0..<64 { group.addTask { try await store.certificate(serial: String(format: "%02x", i % 8 + 1))?.serial } }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(found.count == 64 && Set(found) == Set((1...8).map { String(format: "%02x", $0) }))
+        #expect(try await store.certificate(serial: "ff") == nil)
+    }
+
     @Test("the audit trail is chained in the database; a direct edit, deletion or reorder is detected")
     func auditTampering() async throws {
         let store = try Self.store()

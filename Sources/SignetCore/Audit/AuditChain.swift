@@ -64,30 +64,34 @@ public enum CanonicalJSON {
 
     /// Appends `text` as a JSON string to `out`: listings write hundreds of strings into one buffer.
     public static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { bytes in
-            // Most strings (serials, names, profiles) need no escaping: copy them whole.
-            if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                out.append(contentsOf: bytes)
-                return
-            }
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
-                case 0x0a: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-                case 0x0d: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-                case 0..<0x20:
-                    let digits: StaticString = "0123456789abcdef"
-                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    out.append(digits.utf8Start[Int(byte >> 4)])
-                    out.append(digits.utf8Start[Int(byte & 0x0f)])
-                default:
-                    // Bytes of multi-byte UTF-8 sequences are all >= 0x80 and pass through unchanged.
-                    out.append(byte)
-                }
+        text.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// Appends the UTF-8 in `bytes` as a JSON string to `out`.
+    public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings (serials, names, profiles) need no escaping: copy them whole.
+        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+            case 0x0a: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0d: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let digits: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                out.append(digits.utf8Start[Int(byte >> 4)])
+                out.append(digits.utf8Start[Int(byte & 0x0f)])
+            default:
+                // Bytes of multi-byte UTF-8 sequences are all >= 0x80 and pass through unchanged.
+                out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))

@@ -40,6 +40,11 @@ extension CertificateQuery {
         public let notAfter: Double
         public let serial: String
 
+        public init(notAfter: Double, serial: String) {
+            self.notAfter = notAfter
+            self.serial = serial
+        }
+
         public init(after record: CertificateRecord) {
             self.notAfter = record.notAfter.timeIntervalSince1970
             self.serial = record.serial
@@ -98,6 +103,9 @@ public protocol CertificateRepository: Sendable {
     func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord
     func certificate(serial: String) async throws -> CertificateRecord?
     func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord]
+    /// One page of `query` (at most `query.limit` certificates) as the summaries' JSON at `now`, written
+    /// straight from the store's rows, with the cursor of the next page when there is one.
+    func certificateSummaries(_ query: CertificateQuery, now: Date) async throws -> CertificateSummaryPage
     func countCertificates(_ query: CertificateQuery) async throws -> Int
     /// Revokes a valid certificate. Throws `notFound` for an unknown serial and `conflict` if it is
     /// already revoked or never completed.

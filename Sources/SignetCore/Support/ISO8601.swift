@@ -1,7 +1,8 @@
 import Foundation
 
-/// RFC 3339 timestamps in UTC with whole seconds (`2026-11-29T02:26:26Z`), formatted with
-/// `gmtime_r`: listings print four per certificate, and ISO8601DateFormatter costs microseconds each.
+/// RFC 3339 timestamps in UTC with whole seconds (`2026-11-29T02:26:26Z`), computed with integer
+/// arithmetic: listings print four per certificate, ISO8601DateFormatter costs microseconds each, and
+/// glibc's `gmtime_r` takes the process-wide time-zone lock on every call.
 public enum ISO8601 {
     public static func string(_ date: Date) -> String {
         var out: [UInt8] = []
@@ -10,78 +11,36 @@ public enum ISO8601 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the 20 bytes of `date` in RFC 3339 form to `out`.
+    /// Appends the 20 bytes of `date` in RFC 3339 form to `out` (years 0000–9999; dates outside are clamped).
     public static func append(_ date: Date, to out: inout [UInt8]) {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func put(_ value: Int32, _ width: Int) {
-            if width == 2 {
-                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10))
-                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
-                return
-            }
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 1000) % 10))
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 100) % 10))
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (value / 10) % 10))
+        // Clamp to 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59Z so the four-digit year always holds.
+        let seconds = Int64(max(-62_167_219_200, min(253_402_300_799, date.timeIntervalSince1970.rounded(.down))))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civil(fromDaysSinceEpoch: days)
+        func two(_ value: Int64) {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value / 10))
             out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
         }
-        put(parts.tm_year + 1900, 4); out.append(UInt8(ascii: "-"))
-        put(parts.tm_mon + 1, 2); out.append(UInt8(ascii: "-"))
-        put(parts.tm_mday, 2); out.append(UInt8(ascii: "T"))
-        put(parts.tm_hour, 2); out.append(UInt8(ascii: ":"))
-        put(parts.tm_min, 2); out.append(UInt8(ascii: ":"))
-        put(parts.tm_sec, 2); out.append(UInt8(ascii: "Z"))
-    }
-}
-
-extension CertificateSummary {
-    /// This summary as a JSON object, keys sorted and snake_case, exactly as the API's JSONEncoder
-    /// would write it (absent optionals omitted).
-    public var json: String {
-        var out: [UInt8] = []
-        appendJSON(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        two(year / 100); two(year % 100); out.append(UInt8(ascii: "-"))
+        two(month); out.append(UInt8(ascii: "-"))
+        two(day); out.append(UInt8(ascii: "T"))
+        two(secondOfDay / 3600); out.append(UInt8(ascii: ":"))
+        two(secondOfDay / 60 % 60); out.append(UInt8(ascii: ":"))
+        two(secondOfDay % 60); out.append(UInt8(ascii: "Z"))
     }
 
-    /// Appends the JSON object to `out`, keys written in sorted order (listings write a page of these
-    /// into one buffer; a test holds the result to JSONEncoder's).
-    public func appendJSON(to out: inout [UInt8]) {
-        var first = true
-        func key(_ name: StaticString) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        }
-        func text(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            key(name)
-            CanonicalJSON.appendString(value, to: &out)
-        }
-        func time(_ name: StaticString, _ value: Date?) {
-            guard let value else { return }
-            key(name)
-            out.append(UInt8(ascii: "\""))
-            ISO8601.append(value, to: &out)
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "{"))
-        time("created_at", createdAt)
-        text("issuer", issuer)
-        text("key_id", keyId)
-        time("not_after", notAfter)
-        time("not_before", notBefore)
-        text("profile", profile)
-        text("release", release)
-        text("requester", requester)
-        text("revocation_reason", revocationReason)
-        time("revoked_at", revokedAt)
-        text("serial", serial)
-        text("status", status)
-        text("subject", subject)
-        text("team", team)
-        out.append(UInt8(ascii: "}"))
+    /// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01
+    /// (Howard Hinnant's `civil_from_days`: eras of 400 years starting on March 1st).
+    static func civil(fromDaysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
