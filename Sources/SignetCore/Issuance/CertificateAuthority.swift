@@ -198,7 +198,7 @@ public final class CertificateAuthority: Sendable {
             let notBefore = now.addingTimeInterval(-Self.backdate)
             var notAfter = notBefore.addingTimeInterval(profile.defaultValidity.timeInterval)
             if let parent, parent.certificate.notValidAfter < notAfter { notAfter = parent.certificate.notValidAfter }
-            let (certificate, record) = try await signCertificate(
+            let (certificate, der, record) = try await signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore,
                 notAfter: notAfter, issuer: parent, signer: signer,
                 team: nil, release: nil, requester: principal.name, keyID: reference.idHex)
@@ -206,14 +206,14 @@ public final class CertificateAuthority: Sendable {
             let rotateAt = profile.rotation.map { now.addingTimeInterval($0.every.timeInterval) }
             let authority = AuthorityRecord(
                 name: name, profile: profile.name, kind: profile.kind.rawValue, generation: generation, keyID: reference.idHex,
-                parent: parent?.name, certificateSerial: record.serial, certificateDER: certificate.derBytes, state: state,
+                parent: parent?.name, certificateSerial: record.serial, certificateDER: der, state: state,
                 createdAt: now, notAfter: certificate.notValidAfter, rotateAt: rotateAt)
             var events: [AuditEvent] = []
             if let superseding {
                 events.append(AuditEvent(time: now, principal: principal, action: AuditAction.authorityRotate, target: superseding,
                                          details: ["successor": name, "profile": profile.name]))
             }
-            try await repository.completeAuthority(authority, der: certificate.derBytes, superseding: superseding, events: events + [
+            try await repository.completeAuthority(authority, der: der, superseding: superseding, events: events + [
                 AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
                            details: ["profile": profile.name, "issuer": parent?.name ?? name, "key_id": reference.idHex, "subject": record.subject]),
                 AuditEvent(time: now, principal: principal, action: AuditAction.authorityCreate, target: name,
@@ -279,22 +279,22 @@ public final class CertificateAuthority: Sendable {
             throw SignetError.refused("Issuer \(issuer.name) expires at \(issuer.certificate.notValidAfter), before the requested validity ends; request a shorter validity or rotate the issuer")
         }
         let subject = try profile.subject.render(.init(team: request.team, requester: principal.name, release: request.release, profile: profile.name))
-        let (certificate, pendingRecord) = try await signCertificate(
+        let (certificate, der, pendingRecord) = try await signCertificate(
             profile: profile, subject: subject, subjectKey: csr.publicKey, notBefore: notBefore, notAfter: notAfter,
             issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil)
-        let record = try await repository.complete(serial: pendingRecord.serial, der: certificate.derBytes, event: AuditEvent(
+        let record = try await repository.complete(serial: pendingRecord.serial, der: der, event: AuditEvent(
             time: clock.now(), principal: principal, action: AuditAction.certificateIssue, target: pendingRecord.serial,
             details: ["profile": profile.name, "issuer": issuer.name, "issuer_key_id": issuer.record.keyID, "team": request.team ?? "",
                       "release": request.release ?? "", "subject": pendingRecord.subject, "key": algorithm.rawValue]))
         return IssuedCertificate(record: record, certificate: certificate, chain: try await chain(from: issuer))
     }
 
-    /// Build → lint → persist serial and TBS → sign → verify. Returns the signed certificate and the
-    /// pending record; the caller completes the record (alone, or with an authority) and audits.
+    /// Build → lint → persist serial and TBS → sign → verify. Returns the signed certificate, its DER and
+    /// the pending record; the caller completes the record (alone, or with an authority) and audits.
     func signCertificate(
         profile: Profile, subject: DistinguishedName, subjectKey: Certificate.PublicKey, notBefore: Date, notAfter: Date,
         issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?
-    ) async throws -> (Certificate, CertificateRecord) {
+    ) async throws -> (certificate: Certificate, der: [UInt8], record: CertificateRecord) {
         for attempt in 1...3 {
             let serial = serials.next()
             let blueprint = CertificateBlueprint(
@@ -316,12 +316,12 @@ public final class CertificateAuthority: Sendable {
                 continue  // a 158-bit serial collided; draw another
             }
             let signature = try signer.sign(message: tbs)
-            let certificate = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature: signature)
+            let (certificate, der) = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature: signature)
             // Verify before release: catches a faulty token or a key that does not match its certificate.
             guard signer.publicKey.isValidSignature(certificate.signature, for: certificate) else {
                 throw SignetError(.keyCustody, "The HSM returned a signature that does not verify with \(signer.reference)'s public key; certificate \(serial.hex) was not issued")
             }
-            return (certificate, record)
+            return (certificate, der, record)
         }
         throw SignetError.internalError("Could not reserve a unique serial after 3 attempts")
     }

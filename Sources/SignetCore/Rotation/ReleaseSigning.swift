@@ -89,10 +89,10 @@ public actor ReleaseSigning {
             let subject = try profile.subject.render(.init(team: team, requester: principal.name, release: release, profile: profile.name))
             let notBefore = now.addingTimeInterval(-CertificateAuthority.backdate)
             let notAfter = min(notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer.certificate.notValidAfter)
-            let (certificate, record) = try await ca.signCertificate(
+            let (certificate, der, record) = try await ca.signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
                 signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex)
-            let completed = try await repository.completeKeyCertificate(serial: record.serial, der: certificate.derBytes, keyID: reference.idHex, events: [
+            let completed = try await repository.completeKeyCertificate(serial: record.serial, der: der, keyID: reference.idHex, events: [
                 AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
                            details: ["profile": profile.name, "issuer": issuer.name, "key_id": reference.idHex, "team": team, "release": release, "subject": record.subject]),
                 AuditEvent(time: now, principal: principal, action: AuditAction.releaseKeyCreate, target: reference.idHex,
