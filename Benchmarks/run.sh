@@ -134,12 +134,18 @@ PY
 
 # load NAME URL [VAR=VALUE...]: warm-up, then the measured wrk run; keeps the BENCH_JSON line in
 # raw/NAME.json. Variables configure Benchmarks/lua/bench.lua.
+# warmup NAME URL [VAR=value...]: the warm-up run alone (load runs it first unless WARMUP=0).
+warmup() {
+  local name=$1 url=$2; shift 2
+  [ "$WARMUP" -gt 0 ] || return 0
+  env "$@" wrk "-t$THREADS" "-c$CONNECTIONS" --timeout 10s --latency -s "$BENCH/lua/bench.lua" "-d${WARMUP}s" "$url" \
+    > "$RAW/$name.warmup.txt" 2>&1 || die "wrk warm-up for $name failed (see $RAW/$name.warmup.txt)"
+}
+
 load() {
   local name=$1 url=$2; shift 2
   local wrk=(wrk "-t$THREADS" "-c$CONNECTIONS" --timeout 10s --latency -s "$BENCH/lua/bench.lua")
-  if [ "$WARMUP" -gt 0 ]; then
-    env "$@" "${wrk[@]}" "-d${WARMUP}s" "$url" > "$RAW/$name.warmup.txt" 2>&1 || die "wrk warm-up for $name failed (see $RAW/$name.warmup.txt)"
-  fi
+  warmup "$name" "$url" "$@"
   record env "${@//BENCH_TOKEN=*/BENCH_TOKEN=\$TOKEN}" "${wrk[@]}" "-d${DURATION}s" "$url"
   local b0 s0 b1 s1
   b0=$(cpu_busy_ticks); s0=$(pid_ticks "${SERVER_PID:-}")
@@ -298,13 +304,14 @@ issuance() {
   "$SIGNET" ca export issuing --pem --home "$home" > "$WORK/issuing-$name.pem"
   openssl verify -CAfile "$WORK/root-$name.pem" -untrusted "$WORK/issuing-$name.pem" -purpose any "$WORK/leaf-$name.pem" > /dev/null \
     || die "the certificate Signet ($name) issued does not verify"
-  local before after
+  local before after issue_args=(BENCH_METHOD=POST BENCH_BODY_FILE="$WORK/issue.json" BENCH_CONTENT_TYPE=application/json BENCH_TOKEN="$ci")
+  # The warm-up runs before the HSM counters are read, so they count the measured run's signatures only.
+  warmup "signet-issue-$name" "http://127.0.0.1:$port/api/v1/certificates" "${issue_args[@]}"
   before=$(hsm_sign_totals "$port")
-  load "signet-issue-$name" "http://127.0.0.1:$port/api/v1/certificates" \
-    BENCH_METHOD=POST BENCH_BODY_FILE="$WORK/issue.json" BENCH_CONTENT_TYPE=application/json BENCH_TOKEN="$ci"
+  WARMUP=0 load "signet-issue-$name" "http://127.0.0.1:$port/api/v1/certificates" "${issue_args[@]}"
   after=$(hsm_sign_totals "$port")
   # HSM time per issued certificate, from Signet's own signet_hsm_sign_seconds (includes waiting for a session).
-  python3 - "$RAW/signet-issue-$name.hsm.json" "$before" "$after" "$RAW/signet-issue-$name.json" "$RAW/signet-issue-$name.warmup.txt" <<'EOF'
+  python3 - "$RAW/signet-issue-$name.hsm.json" "$before" "$after" "$RAW/signet-issue-$name.json" <<'EOF'
 import json, sys
 c0, s0 = map(float, sys.argv[2].split()); c1, s1 = map(float, sys.argv[3].split())
 wrk = json.load(open(sys.argv[4]))
