@@ -186,10 +186,11 @@ def derived(raw, rows_by_name):
         out.append("")
         out.append("CPU during each load test (cores; the machine has %s): the server under test, the load generator "
                    "(wrk, or the benchmark process itself), and everything else on the machine. † in the table marks "
-                   "figures measured while other processes used ≥ 0.25 core." % raw.get("machine", {}).get("nproc", "?"))
+                   "figures measured while other processes used ≥ 0.25 core. The last column lists every measured run of a load "
+                   "test; the one in bold, the median, is the figure." % raw.get("machine", {}).get("nproc", "?"))
         out.append("")
-        out.append("| run | requests/s | server cores | server CPU per request (µs) | client cores | other cores |")
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("| run | requests/s | server cores | server CPU per request (µs) | client cores | other cores | every measured run: requests/s (p99 ms) |")
+        out.append("|---|---:|---:|---:|---:|---:|---|")
         for name in names:
             cpu = raw[name + ".cpu"]
             wrk = raw.get(name, {})
@@ -199,8 +200,13 @@ def derived(raw, rows_by_name):
             elif wrk.get("signatures_per_second"):
                 rate = f"{wrk['signatures_per_second']:,.0f}"
             per = cpu.get("server_cpu_us_per_request")
+            spread = raw.get(name + ".spread")
+            runs = "—"
+            if spread:
+                runs = ", ".join(("**%s**" if i + 1 == spread["median_run"] else "%s") % f"{r:,.0f} ({p / 1000:.1f})"
+                                 for i, (r, p) in enumerate(zip(spread["rates"], spread["p99_us"])))
             out.append(f"| {name} | {rate} | {cpu['server_cores']:.2f} | {'—' if per is None else f'{per:,.0f}'} | "
-                       f"{cpu['client_cores']:.2f} | {cpu['other_cores']:.2f} |")
+                       f"{cpu['client_cores']:.2f} | {cpu['other_cores']:.2f} | {runs} |")
     for key in sorted(k for k in raw if k.startswith("signet-crl-")):
         c = raw[key]
         out.append(f"- Signet CRL of {c['crl_entries']:,} entries: {c['crl_bytes'] / 1048576:.1f} MiB DER in {c['seconds']:.2f} s; RSS before "

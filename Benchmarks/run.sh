@@ -9,7 +9,7 @@
 # Raw numbers: Benchmarks/results/results.json; every command run: Benchmarks/results/commands.txt.
 #
 # Knobs (environment): BENCH_DURATION (s per load test, 10), BENCH_WARMUP (s, 2), BENCH_THREADS (2),
-# BENCH_CONNECTIONS (32), BENCH_HSM_SECONDS (5), BENCH_CRL_SIZES ("100000 1000000"),
+# BENCH_CONNECTIONS (32), BENCH_REPEAT (measured runs per load test, median kept; 3), BENCH_HSM_SECONDS (5), BENCH_CRL_SIZES ("100000 1000000"),
 # BENCH_STORE_ROWS (1000000), BENCH_PORT_BASE (28080; six ports from there), BENCH_SKIP_BUILD=1,
 # BENCH_SCRATCH (build directory, default .build-bench), BENCH_COMMIT (what to call the sources when the
 # checkout is not a git work tree, e.g. an export of a commit).
@@ -27,6 +27,7 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
+REPEAT=${BENCH_REPEAT:-3}
 HSM_SECONDS=${BENCH_HSM_SECONDS:-5}
 CRL_SIZES=${BENCH_CRL_SIZES:-"100000 1000000"}
 STORE_ROWS=${BENCH_STORE_ROWS:-1000000}
@@ -132,8 +133,6 @@ json.dump(report, open(out, "w"))
 PY
 }
 
-# load NAME URL [VAR=VALUE...]: warm-up, then the measured wrk run; keeps the BENCH_JSON line in
-# raw/NAME.json. Variables configure Benchmarks/lua/bench.lua.
 # warmup NAME URL [VAR=value...]: the warm-up run alone (load runs it first unless WARMUP=0).
 warmup() {
   local name=$1 url=$2; shift 2
@@ -142,25 +141,49 @@ warmup() {
     > "$RAW/$name.warmup.txt" 2>&1 || die "wrk warm-up for $name failed (see $RAW/$name.warmup.txt)"
 }
 
+# load NAME URL [VAR=VALUE...]: warm-up, then REPEAT measured wrk runs back to back. The run with the
+# median rate becomes the figure (raw/NAME.json, its CPU in raw/NAME.cpu.json, its wrk output in
+# raw/NAME.wrk.txt): on a shared machine one run can catch a neighbour's burst, and the median of three
+# is not moved by one such run. Every run is kept in raw/runs/, and raw/NAME.spread.json lists all the
+# rates and p99s so the report can show how far they moved. Variables configure Benchmarks/lua/bench.lua;
+# BEFORE_EACH_RUN names a function to call before every measured run (a peer that needs a fresh process).
 load() {
   local name=$1 url=$2; shift 2
   local wrk=(wrk "-t$THREADS" "-c$CONNECTIONS" --timeout 10s --latency -s "$BENCH/lua/bench.lua")
   warmup "$name" "$url" "$@"
   record env "${@//BENCH_TOKEN=*/BENCH_TOKEN=\$TOKEN}" "${wrk[@]}" "-d${DURATION}s" "$url"
-  local b0 s0 b1 s1
-  b0=$(cpu_busy_ticks); s0=$(pid_ticks "${SERVER_PID:-}")
-  /usr/bin/time -f '%U %S' -o "$RAW/$name.client-time" env "$@" "${wrk[@]}" "-d${DURATION}s" "$url" > "$RAW/$name.wrk.txt" 2>&1 \
-    || die "wrk for $name failed (see $RAW/$name.wrk.txt)"
-  b1=$(cpu_busy_ticks); s1=$(pid_ticks "${SERVER_PID:-}")
-  grep '^BENCH_JSON ' "$RAW/$name.wrk.txt" | sed 's/^BENCH_JSON //' > "$RAW/$name.json"
-  [ -s "$RAW/$name.json" ] || die "wrk for $name printed no result (see $RAW/$name.wrk.txt)"
-  local requests errors
-  requests=$(json "$RAW/$name.json" .requests)
-  cpu_report "$RAW/$name.cpu.json" "$(json "$RAW/$name.json" .seconds)" "$b0" "$b1" "$s0" "$s1" "$RAW/$name.client-time" "$requests"
-  errors=$(json "$RAW/$name.json" '.errors | .connect + .read + .write + .status + .timeout')
-  [ "$requests" -gt 0 ] || die "wrk for $name completed no request"
-  [ "$errors" -eq 0 ] || log "WARNING: $name had $errors errors (non-2xx/3xx or socket); see $RAW/$name.wrk.txt"
-  log "$name: $(awk -v r="$requests" -v s="$(json "$RAW/$name.json" .seconds)" 'BEGIN{printf "%.0f req/s", r/s}'), p99 $(json "$RAW/$name.json" .latency_us.p99) us, other processes $(json "$RAW/$name.cpu.json" '.other_cores * 100 | floor')% of a core"
+  mkdir -p "$RAW/runs"
+  local run b0 s0 b1 s1 base requests errors
+  for run in $(seq "$REPEAT"); do
+    base=$RAW/runs/$name.$run
+    if [ -n "${BEFORE_EACH_RUN:-}" ]; then "$BEFORE_EACH_RUN"; fi
+    b0=$(cpu_busy_ticks); s0=$(pid_ticks "${SERVER_PID:-}")
+    /usr/bin/time -f '%U %S' -o "$base.client-time" env "$@" "${wrk[@]}" "-d${DURATION}s" "$url" > "$base.wrk.txt" 2>&1 \
+      || die "wrk for $name (run $run) failed (see $base.wrk.txt)"
+    b1=$(cpu_busy_ticks); s1=$(pid_ticks "${SERVER_PID:-}")
+    grep '^BENCH_JSON ' "$base.wrk.txt" | sed 's/^BENCH_JSON //' > "$base.json"
+    [ -s "$base.json" ] || die "wrk for $name (run $run) printed no result (see $base.wrk.txt)"
+    requests=$(json "$base.json" .requests)
+    cpu_report "$base.cpu.json" "$(json "$base.json" .seconds)" "$b0" "$b1" "$s0" "$s1" "$base.client-time" "$requests"
+    errors=$(json "$base.json" '.errors | .connect + .read + .write + .status + .timeout')
+    [ "$requests" -gt 0 ] || die "wrk for $name (run $run) completed no request"
+    [ "$errors" -eq 0 ] || log "WARNING: $name run $run had $errors errors (non-2xx/3xx or socket); see $base.wrk.txt"
+    log "$name run $run/$REPEAT: $(awk -v r="$requests" -v s="$(json "$base.json" .seconds)" 'BEGIN{printf "%.0f req/s", r/s}'), p99 $(json "$base.json" .latency_us.p99) us, other processes $(json "$base.cpu.json" '.other_cores * 100 | floor')% of a core"
+  done
+  local median
+  median=$(python3 - "$RAW/$name.spread.json" "$REPEAT" "$RAW/runs/$name" <<'EOF'
+import json, sys
+out, repeat, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+runs = [json.load(open(f"{base}.{i}.json")) for i in range(1, repeat + 1)]
+rates = [r["requests"] / r["seconds"] for r in runs]
+median = sorted(range(repeat), key=lambda i: rates[i])[(repeat - 1) // 2]
+json.dump({"rates": rates, "p99_us": [r["latency_us"]["p99"] for r in runs], "median_run": median + 1,
+           "requests_total": sum(r["requests"] for r in runs)}, open(out, "w"))
+print(median + 1)
+EOF
+) || die "could not pick the median run of $name"
+  local suffix
+  for suffix in json cpu.json wrk.txt client-time; do cp "$RAW/runs/$name.$median.$suffix" "$RAW/$name.$suffix"; done
 }
 
 # expect_status WANT WHAT CURL-ARGS...: one request, must answer WANT; the body goes to stdout.
@@ -311,13 +334,14 @@ issuance() {
   WARMUP=0 load "signet-issue-$name" "http://127.0.0.1:$port/api/v1/certificates" "${issue_args[@]}"
   after=$(hsm_sign_totals "$port")
   # HSM time per issued certificate, from Signet's own signet_hsm_sign_seconds (includes waiting for a session).
-  python3 - "$RAW/signet-issue-$name.hsm.json" "$before" "$after" "$RAW/signet-issue-$name.json" <<'EOF'
+  # The counters span every measured run, so they are divided by the requests of every run.
+  python3 - "$RAW/signet-issue-$name.hsm.json" "$before" "$after" "$RAW/signet-issue-$name.spread.json" <<'EOF'
 import json, sys
 c0, s0 = map(float, sys.argv[2].split()); c1, s1 = map(float, sys.argv[3].split())
-wrk = json.load(open(sys.argv[4]))
-json.dump({"hsm_signatures": c1 - c0, "hsm_seconds": s1 - s0, "requests": wrk["requests"],
-           "hsm_signatures_per_request": (c1 - c0) / max(1, wrk["requests"]),
-           "hsm_ms_per_request": (s1 - s0) * 1000 / max(1, wrk["requests"])}, open(sys.argv[1], "w"))
+requests = json.load(open(sys.argv[4]))["requests_total"]
+json.dump({"hsm_signatures": c1 - c0, "hsm_seconds": s1 - s0, "requests": requests,
+           "hsm_signatures_per_request": (c1 - c0) / max(1, requests),
+           "hsm_ms_per_request": (s1 - s0) * 1000 / max(1, requests)}, open(sys.argv[1], "w"))
 EOF
 }
 
@@ -472,12 +496,17 @@ phase_ocsp_peers() {
       "http://127.0.0.1:$OPENSSL_OCSP_PORT/" > "$WORK/openssl-ocsp.resp"
     ocsp_check "$WORK/openssl-ocsp.resp" "$dir/ca.pem" "$dir/leaf.pem" "$dir/ca.pem" "openssl ocsp"
   }
-  openssl_ocsp_start
-  WARMUP=0 load openssl-ocsp-post "http://127.0.0.1:$OPENSSL_OCSP_PORT/" \
+  # A fresh responder for every measured run (see above); load calls this before each one.
+  openssl_ocsp_fresh() {
+    if [ -n "${pid:-}" ]; then stop_pid "$pid"; fi
+    openssl_ocsp_start
+  }
+  pid=
+  WARMUP=0 BEFORE_EACH_RUN=openssl_ocsp_fresh load openssl-ocsp-post "http://127.0.0.1:$OPENSSL_OCSP_PORT/" \
     BENCH_METHOD=POST BENCH_BODY_FILE="$WORK/peer-ocsp.der" BENCH_CONTENT_TYPE=application/ocsp-request
   stop_pid "$pid"
-  openssl_ocsp_start
-  WARMUP=0 load openssl-ocsp-get "http://127.0.0.1:$OPENSSL_OCSP_PORT/$get_path"
+  pid=
+  WARMUP=0 BEFORE_EACH_RUN=openssl_ocsp_fresh load openssl-ocsp-get "http://127.0.0.1:$OPENSSL_OCSP_PORT/$get_path"
   stop_pid "$pid"
 }
 
