@@ -137,3 +137,22 @@ import X509
         #expect(Hex.decode("") == nil)
     }
 }
+
+@Suite struct SubjectTemplateTests {
+    @Test("placeholders fill in order around literal text, repeated ones too; filled values are never expanded again")
+    func rendering() throws {
+        let template = try SubjectTemplate(fields: [
+            (.commonName, "{team} build of {release} by {requester} ({team})"), (.organization, "Signet"), (.organizationalUnit, "{profile}"),
+        ])
+        let subject = try template.render(.init(team: "payments", requester: "ci-{team}", release: "1.2", profile: "prerelease"))
+        #expect(subject.description == "CN=payments build of 1.2 by ci-{team} (payments),OU=prerelease,O=Signet")
+        #expect(template.usedPlaceholders == ["team", "release", "requester", "profile"])
+        // A placeholder without a value, and a value past the RFC 5280 upper bound, are refused.
+        #expect { try template.render(.init(team: "payments", requester: "ci", profile: "p")) } throws: { ($0 as? SignetError)?.code == .policyRefused }
+        #expect { try template.render(.init(team: String(repeating: "t", count: 40), requester: "ci", release: "1", profile: "p")) } throws: {
+            ($0 as? SignetError)?.code == .policyRefused
+        }
+        #expect { try SubjectTemplate(fields: [(.commonName, "{team")]) } throws: { ($0 as? SignetError)?.code == .invalidConfiguration }
+        #expect { try SubjectTemplate(fields: [(.commonName, "{owner}")]) } throws: { ($0 as? SignetError)?.code == .invalidConfiguration }
+    }
+}

@@ -52,6 +52,14 @@ public struct SubjectTemplate: Hashable, Sendable {
     public static let placeholders: Set<String> = ["team", "requester", "release", "generation", "profile"]
 
     public let fields: [(Attribute, String)]
+    /// Each field's template split once into literal text and placeholder names, so rendering (once per
+    /// issued certificate) is concatenation rather than a scan and a replace per placeholder.
+    private let parsed: [(Attribute, [Segment])]
+
+    enum Segment: Hashable, Sendable {
+        case text(String)
+        case placeholder(String)
+    }
 
     public init(fields: [(Attribute, String)]) throws {
         guard fields.contains(where: { $0.0 == .commonName }) else {
@@ -65,6 +73,23 @@ public struct SubjectTemplate: Hashable, Sendable {
         self.fields = fields.sorted { a, b in
             Attribute.allCases.firstIndex(of: a.0)! < Attribute.allCases.firstIndex(of: b.0)!
         }
+        self.parsed = try self.fields.map { ($0.0, try Self.segments(of: $0.1)) }
+    }
+
+    /// `"CN={team} build"` → text "CN=", placeholder "team", text " build".
+    static func segments(of template: String) throws -> [Segment] {
+        var segments: [Segment] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw SignetError.configuration("unclosed '{' in '\(template)'")
+            }
+            if open > rest.startIndex { segments.append(.text(String(rest[..<open]))) }
+            segments.append(.placeholder(String(rest[rest.index(after: open)..<close])))
+            rest = rest[rest.index(after: close)...]
+        }
+        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        return segments
     }
 
     /// Placeholders the template uses, so policy can demand e.g. a release before issuing.
@@ -88,13 +113,18 @@ public struct SubjectTemplate: Hashable, Sendable {
     /// Renders the subject. Refuses when a placeholder has no value or a value breaks an upper bound.
     public func render(_ context: Context) throws -> DistinguishedName {
         var rdns: [RelativeDistinguishedName] = []
-        for (attribute, template) in fields {
-            var value = template
-            for name in try Self.placeholders(in: template) {
-                guard let filled = context.value(name), !filled.isEmpty else {
-                    throw SignetError.refused("Profile '\(context.profile)' puts {\(name)} in the subject, but the request has no \(name)")
+        for (attribute, segments) in parsed {
+            var value = ""
+            for segment in segments {
+                switch segment {
+                case .text(let text):
+                    value += text
+                case .placeholder(let name):
+                    guard let filled = context.value(name), !filled.isEmpty else {
+                        throw SignetError.refused("Profile '\(context.profile)' puts {\(name)} in the subject, but the request has no \(name)")
+                    }
+                    value += filled
                 }
-                value = value.replacingOccurrences(of: "{\(name)}", with: filled)
             }
             guard !value.isEmpty, value.count <= attribute.maxLength else {
                 throw SignetError.refused("Subject \(attribute.rawValue) '\(value)' must be 1-\(attribute.maxLength) characters (RFC 5280 Appendix A.1)")
