@@ -304,15 +304,23 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     public func complete(serial: String, der: [UInt8], event: AuditEvent) async throws -> CertificateRecord {
         try await write("recording certificate \(serial)") { db in
-            try Self.completeCertificate(serial: serial, der: der, in: db)
+            let record = try Self.completeCertificate(serial: serial, der: der, in: db)
             try Self.appendAudit(event, in: db)
-            return try Self.fetchCertificate(serial, in: db)!
+            return record
         }
     }
 
-    static func completeCertificate(serial: String, der: [UInt8], in db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending'").execute(arguments: [Data(der), serial])
-        guard db.changesCount == 1 else { throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice") }
+    /// Pending → valid with its DER; returns the completed record from the same statement (RETURNING),
+    /// so recording a certificate reads nothing back.
+    @discardableResult
+    static func completeCertificate(serial: String, der: [UInt8], in db: Database) throws -> CertificateRecord {
+        let statement = try db.cachedStatement(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending' RETURNING \(listColumns)")
+        guard let row = try Row.fetchOne(statement, arguments: [Data(der), serial]) else {
+            throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice")
+        }
+        var record = certificateRecord(row)
+        record.der = der
+        return record
     }
 
     public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, events: [AuditEvent]) async throws {
@@ -338,11 +346,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     public func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord {
         try await write("recording the certificate of key \(keyID)") { db in
-            try Self.completeCertificate(serial: serial, der: der, in: db)
+            let record = try Self.completeCertificate(serial: serial, der: der, in: db)
             try db.execute(sql: "UPDATE keys SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [keyID])
             guard db.changesCount == 1 else { throw SignetError.conflict("Key \(keyID) is not pending") }
             for event in events { try Self.appendAudit(event, in: db) }
-            return try Self.fetchCertificate(serial, in: db)!
+            return record
         }
     }
 

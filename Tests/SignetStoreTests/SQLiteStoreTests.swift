@@ -38,6 +38,8 @@ import Testing
         }
         let completed = try await store.complete(serial: "01aa", der: [1, 2, 3], event: Self.event("certificate.issue", "01aa"))
         #expect(completed.status == .valid && completed.der == [1, 2, 3])
+        // The record returned by the UPDATE … RETURNING is the one a later read finds.
+        #expect(try await store.certificate(serial: "01aa") == completed)
         await #expect { try await store.complete(serial: "01aa", der: [9], event: Self.event("certificate.issue")) } throws: { ($0 as? SignetError)?.code == .conflict }
         let revoked = try await store.revoke(serial: "01aa", reason: .keyCompromise, at: Date(), event: Self.event("certificate.revoke", "01aa"))
         #expect(revoked.status == .revoked && revoked.revocationReason == .keyCompromise)
