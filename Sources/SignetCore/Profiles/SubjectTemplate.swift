@@ -98,16 +98,10 @@ public struct SubjectTemplate: Hashable, Sendable {
     }
 
     static func placeholders(in template: String) throws -> [String] {
-        var names: [String] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            guard let close = rest[open...].firstIndex(of: "}") else {
-                throw SignetError.configuration("unclosed '{' in '\(template)'")
-            }
-            names.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
+        try segments(of: template).compactMap { segment in
+            if case .placeholder(let name) = segment { return name }
+            return nil
         }
-        return names
     }
 
     /// Renders the subject. Refuses when a placeholder has no value or a value breaks an upper bound.

@@ -53,14 +53,15 @@ enum Time: DERParseable, DERSerializable, Hashable, Sendable {
 }
 
 /// A UTC calendar date and time of day, converted to and from `Date` with integer arithmetic
-/// (days-from-civil), not Foundation's `Calendar`: a CRL may hold a million dates.
-struct UTCComponents: Hashable, Sendable {
-    var year: Int
-    var month: Int
-    var day: Int
-    var hour: Int
-    var minute: Int
-    var second: Int
+/// (days-from-civil), not Foundation's `Calendar`: a CRL may hold a million dates, and API listings
+/// print hundreds of timestamps per page.
+public struct UTCComponents: Hashable, Sendable {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+    public var hour: Int
+    public var minute: Int
+    public var second: Int
 
     init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
         (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
@@ -69,8 +70,8 @@ struct UTCComponents: Hashable, Sendable {
     /// GeneralizedTime can express years 0000 through 9999 (X.680 §46); nothing else can be written.
     static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
 
-    /// The components of `date`, dropping any fraction of a second.
-    init(wholeSecondsOf date: Date) throws {
+    /// The components of `date`, dropping any fraction of a second; throws outside years 0000–9999.
+    public init(wholeSecondsOf date: Date) throws {
         try self.init(secondsSince1970: Self.wholeSeconds(of: date))
     }
 
