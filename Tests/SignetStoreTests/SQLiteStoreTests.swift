@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import SignetCore
-import SignetStore
+@testable import SignetStore
 import SignetTestSupport
 import Testing
 
@@ -110,7 +110,22 @@ import Testing
         #expect(payments.count == (try await store.certificates(.init(team: "payments"))).count)
     }
 
-    @Test("point lookups from 64 concurrent tasks all answer, inline or through the pool when every inline connection is busy")
+    @Test("inline readers: a lookup while every connection is busy gets nil (the store then uses the pool), and connections come back after use")
+    func inlineReadersWhenBusy() async throws {
+        let path = TestEnvironment.temporaryDirectory("store") + "/signet.db"
+        let store = try SQLiteStore(path: path)
+        try await store.reserve(Self.pending("01aa"))
+        let readers = try InlineReaders(path: path, count: 2, configuration: Configuration())
+        let count = "SELECT COUNT(*) FROM certificates"
+        // Two nested reads hold both connections; the third finds none idle.
+        let nested = try readers.read { _ in try readers.read { _ in try readers.read { db in try Int.fetchOne(db, sql: count) } } }
+        #expect(nested == .some(.some(nil)))
+        // Both are idle again, and each sees the committed row.
+        let again = try readers.read { outer in try (Int.fetchOne(outer, sql: count), readers.read { inner in try Int.fetchOne(inner, sql: count) }) }
+        #expect(again?.0 == 1 && again?.1 == .some(1))
+    }
+
+    @Test("point lookups from 64 concurrent tasks all answer")
     func concurrentPointLookups() async throws {
         let store = try Self.store()
         for i in 1...8 { try await store.reserve(Self.pending(String(format: "%02x", i))) }
