@@ -75,10 +75,11 @@ import Testing
         let store = try Self.store()
         let now = Date()
         // Every optional present and absent, all three stored states plus expired, text that needs escaping.
+        // notAfter is half an hour off the hour so no row expires exactly at `now` (a tie rounds either way).
         let subjects = ["CN=plain", "CN=\"quoted\" \\ back", "CN=ünïcödé ✓ 🔏", "CN=line\nbreak\u{01}", "CN=x"]
         for i in 0..<11 {
             let serial = String(format: "%02x", i + 1)
-            var pending = Self.pending(serial, team: i % 3 == 0 ? "payments" : "search", notAfter: now + Double(i % 4 - 1) * 3600)
+            var pending = Self.pending(serial, team: i % 3 == 0 ? "payments" : "search", notAfter: now + Double(i % 4 - 1) * 3600 + 1800)
             pending.record.subject = subjects[i % subjects.count]
             pending.record.team = i % 5 == 4 ? nil : pending.record.team
             pending.record.release = i % 2 == 0 ? "v1.\(i)" : nil

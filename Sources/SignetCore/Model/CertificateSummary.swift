@@ -49,10 +49,13 @@ extension CertificateSummary {
     /// its record writes, without building the record (a listing writes a page of these).
     public static func appendJSON(_ row: CertificateRowView, at now: Date, to out: inout [UInt8]) {
         let status = row.status.withMemoryRebound(to: UInt8.self) { CertificateStatus(rawValue: String(decoding: $0, as: UTF8.self)) } ?? .pending
-        let display = status == .valid && row.notAfter < now.timeIntervalSince1970 ? "expired" : status.rawValue
+        // Compared as Dates, exactly as CertificateRecord.displayStatus(at:) does: Date keeps seconds since
+        // 2001, so a Double of seconds since 1970 can round either way when it equals `now`.
+        let notAfter = Date(timeIntervalSince1970: row.notAfter)
+        let display = status == .valid && notAfter < now ? "expired" : status.rawValue
         appendJSON(
             createdAt: Date(timeIntervalSince1970: row.createdAt), issuer: row.issuer, keyID: row.keyID,
-            notAfter: Date(timeIntervalSince1970: row.notAfter), notBefore: Date(timeIntervalSince1970: row.notBefore), profile: row.profile,
+            notAfter: notAfter, notBefore: Date(timeIntervalSince1970: row.notBefore), profile: row.profile,
             release: row.release, requester: row.requester, revocationReason: row.revocationReason.flatMap(RevocationReason.init(rawValue:))?.name,
             revokedAt: row.revokedAt.map(Date.init(timeIntervalSince1970:)), serial: row.serial,
             status: display, subject: row.subject, team: row.team, text: CanonicalJSON.appendString, to: &out)
