@@ -390,17 +390,21 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
+    /// The rows of `query` in listing order (notAfter, then serial), at most `limit`: a cached statement
+    /// (prepared once per filter shape) read through a cursor, so rows are decoded straight from it.
+    static func listingRows(_ query: CertificateQuery, limit: Int, in db: Database) throws -> (statement: Statement, rows: RowCursor) {
+        let (clause, arguments) = whereClause(query)
+        var all = arguments
+        _ = all.append(contentsOf: [limit])
+        let statement = try db.cachedStatement(sql: "SELECT \(listColumns) FROM certificates \(clause) ORDER BY not_after, serial LIMIT ?")
+        return (statement, try Row.fetchCursor(statement, arguments: all))
+    }
+
     public func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord] {
         try await readOneStatement("listing certificates") { db in
-            let (clause, arguments) = Self.whereClause(query)
-            var all = arguments
-            _ = all.append(contentsOf: [max(1, min(query.limit, 10_000))])
-            // A cached statement and a cursor: rows are decoded straight from the statement instead of
-            // being copied into row objects first, and the SQL is prepared once per filter shape.
-            let statement = try db.cachedStatement(sql: "SELECT \(Self.listColumns) FROM certificates \(clause) ORDER BY not_after, serial LIMIT ?")
+            let rows = try Self.listingRows(query, limit: max(1, min(query.limit, 10_000)), in: db).rows
             var records: [CertificateRecord] = []
             records.reserveCapacity(min(query.limit, 1_000))
-            let rows = try Row.fetchCursor(statement, arguments: all)
             while let row = try rows.next() { records.append(Self.certificateRecord(row)) }
             return records
         }
@@ -409,17 +413,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     public func certificateSummaries(_ query: CertificateQuery, now: Date) async throws -> CertificateSummaryPage {
         try await readOneStatement("listing certificates") { db in
             let pageSize = max(1, min(query.limit, 10_000))
-            let (clause, arguments) = Self.whereClause(query)
-            var all = arguments
             // One row more than the page: its presence says there is a next page.
-            _ = all.append(contentsOf: [pageSize + 1])
-            let statement = try db.cachedStatement(sql: "SELECT \(Self.listColumns) FROM certificates \(clause) ORDER BY not_after, serial LIMIT ?")
+            let (statement, rows) = try Self.listingRows(query, limit: pageSize + 1, in: db)
             var json: [UInt8] = []
             json.reserveCapacity(min(pageSize, 1_000) * 330)
             var count = 0
             var last: CertificateQuery.Cursor?
             var more = false
-            let rows = try Row.fetchCursor(statement, arguments: all)
             let sqlite = statement.sqliteStatement
             while try rows.next() != nil {
                 if count == pageSize { more = true; break }

@@ -15,7 +15,8 @@ public enum ISO8601 {
 
     /// Appends the 20 bytes of `date` in RFC 3339 form to `out` (years 0000–9999; dates outside are clamped).
     public static func append(_ date: Date, to out: inout [UInt8]) {
-        let clamped = Date(timeIntervalSince1970: min(max(date.timeIntervalSince1970, -62_167_219_200), 253_402_300_799))
+        let range = UTCComponents.representable
+        let clamped = Date(timeIntervalSince1970: min(max(date.timeIntervalSince1970, Double(range.lowerBound)), Double(range.upperBound)))
         guard let parts = try? UTCComponents(wholeSecondsOf: clamped) else {
             out.append(contentsOf: "0000-01-01T00:00:00Z".utf8)  // not a number: no date to print
             return

@@ -68,7 +68,7 @@ public struct UTCComponents: Hashable, Sendable {
     }
 
     /// GeneralizedTime can express years 0000 through 9999 (X.680 §46); nothing else can be written.
-    static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
+    public static let representable: ClosedRange<Int64> = -62_167_219_200...253_402_300_799
 
     /// The components of `date`, dropping any fraction of a second; throws outside years 0000–9999.
     public init(wholeSecondsOf date: Date) throws {
