@@ -54,8 +54,11 @@ import X509
             #expect(serial.bytes.count == 20)
             #expect(serial.bytes.first! & 0x80 == 0 && serial.bytes.first! != 0)
             seen.insert(serial.hex)
+            #expect(Hex.decode(serial.hex) == Array(serial.bytes))
         }
         #expect(seen.count == 10_000)
+        #expect([0x00, 0x0f, 0xa5, 0xff].hexString == "000fa5ff")
+        #expect([UInt8]().hexString == "")
     }
 
     @Test("a leaf built from the profile passes lint and carries the DESIGN.md extensions")
@@ -119,6 +122,8 @@ import X509
         let pem = try csr.serializeAsPEM().pemString
         #expect(try CSRInput.parse(der).publicKey == Certificate.PublicKey(key.publicKey))
         #expect(try CSRInput.parse(Array(pem.utf8)).publicKey == Certificate.PublicKey(key.publicKey))
+        #expect(try CSRInput.parse(Array(" \r\n\t\(pem)".utf8)).publicKey == Certificate.PublicKey(key.publicKey))
+        #expect { try CSRInput.parse(Array("x\(pem)".utf8)) } throws: { ($0 as? SignetError)?.code == .malformedInput }
 
         #expect { try CSRInput.parse([]) } throws: { ($0 as? SignetError)?.code == .malformedInput }
         #expect { try CSRInput.parse(Array("hello".utf8)) } throws: { ($0 as? SignetError)?.code == .malformedInput }
@@ -185,6 +190,7 @@ typealias SignetWireCDP = CRLDistributionPoints
 @Suite struct CanonicalJSONTests {
     @Test("canonical JSON strings parse back to the same text, control characters and Unicode included", arguments: [
         "plain", "quote \" and backslash \\", "line\nbreak\r\ttab", "\u{01}\u{1f}", "ünïcödé ✓ 🔏", "-----BEGIN CERTIFICATE-----\nMIIB/+==\n-----END CERTIFICATE-----",
+        "\n", "\"\"", "\\\n\u{07}", "ends with a newline\n", "\nstarts with one", "a\"b\\c\nd\u{1b}e ✓",
     ])
     func roundTrip(text: String) throws {
         let encoded = CanonicalJSON.array([text])

@@ -99,12 +99,14 @@ import X509
 }
 
 @Suite struct ValueParsingTests {
-    @Test("durations", arguments: [("24h", 86_400), ("7d", 604_800), ("1d12h", 129_600), ("90s", 90), ("1y", 31_536_000), ("2w", 1_209_600)])
+    @Test("durations", arguments: [("24h", 86_400), ("7d", 604_800), ("1d12h", 129_600), ("90s", 90), ("1y", 31_536_000), ("2w", 1_209_600),
+                                    (" 24h", 86_400), ("24h\t", 86_400), ("\u{00A0}1d ", 86_400)])
     func durations(text: String, seconds: Int64) throws {
         #expect(try ValidityDuration(parsing: text).seconds == seconds)
     }
 
-    @Test("bad durations", arguments: ["", "24", "h", "-1d", "1x", "0h", "99999999999999999999y", "1.5h"])
+    @Test("bad durations", arguments: ["", "24", "h", "-1d", "1x", "0h", "99999999999999999999y", "1.5h",
+                                       "\u{0662}\u{0664}h", "２４h", "24ｈ", "24 h", "24h\n"])
     func badDurations(text: String) {
         #expect(throws: SignetError.self) { try ValidityDuration(parsing: text) }
     }

@@ -77,7 +77,12 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "\""))
             return
         }
-        for byte in bytes {
+        // Copy the runs between escaped bytes whole (a PEM has a newline every 64 characters).
+        var runStart = 0
+        for (index, byte) in bytes.enumerated() {
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
             case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
@@ -90,10 +95,11 @@ public enum CanonicalJSON {
                 out.append(digits.utf8Start[Int(byte >> 4)])
                 out.append(digits.utf8Start[Int(byte & 0x0f)])
             default:
-                // Bytes of multi-byte UTF-8 sequences are all >= 0x80 and pass through unchanged.
-                out.append(byte)
+                break
             }
         }
+        // Bytes of multi-byte UTF-8 sequences are all >= 0x80 and pass through unchanged.
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
         out.append(UInt8(ascii: "\""))
     }
 

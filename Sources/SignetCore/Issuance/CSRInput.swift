@@ -12,9 +12,8 @@ public enum CSRInput {
         guard !bytes.isEmpty else { throw SignetError.malformed("The CSR is empty") }
         guard bytes.count <= maximumSize else { throw SignetError.malformed("The CSR is \(bytes.count) bytes; at most \(maximumSize) accepted") }
         let csr: CertificateSigningRequest
-        let text = String(decoding: bytes.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            if text.hasPrefix("-----BEGIN") {
+            if isPEM(bytes) {
                 let pem = String(decoding: bytes, as: UTF8.self)
                 let document = try PEMDocument(pemString: pem)
                 guard document.discriminator == "CERTIFICATE REQUEST" || document.discriminator == "NEW CERTIFICATE REQUEST" else {
@@ -34,5 +33,12 @@ public enum CSRInput {
             throw SignetError(.badSignature, "The CSR's signature does not verify with the public key it carries; re-create it with the matching private key")
         }
         return csr
+    }
+
+    /// Whether the input is PEM: "-----BEGIN" after any leading ASCII whitespace. DER starts with
+    /// 0x30, so it can never match.
+    static func isPEM(_ bytes: [UInt8]) -> Bool {
+        let start = bytes.firstIndex { ![0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c].contains($0) } ?? bytes.endIndex
+        return bytes[start...].starts(with: "-----BEGIN".utf8)
     }
 }

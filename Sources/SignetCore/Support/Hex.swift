@@ -1,19 +1,19 @@
 /// Lowercase hex without separators: how Signet prints and accepts serials and key ids.
 extension Sequence where Element == UInt8 {
     public var hexString: String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            out.append(Hex.digits[Int(byte >> 4)])
-            out.append(Hex.digits[Int(byte & 0x0f)])
+            out.append(Hex.asciiDigits[Int(byte >> 4)])
+            out.append(Hex.asciiDigits[Int(byte & 0x0f)])
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
 /// Hex parsing for serials and key ids given on the command line or in URLs.
 public enum Hex {
-    static let digits: [Character] = Array("0123456789abcdef")
+    static let asciiDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Parses lowercase or uppercase hex without separators; nil for anything else.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {

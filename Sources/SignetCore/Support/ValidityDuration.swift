@@ -8,21 +8,25 @@ public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConv
     public static func hours(_ h: Int64) -> Self { .init(seconds: h * 3600) }
     public static func days(_ d: Int64) -> Self { .init(seconds: d * 86_400) }
 
-    static let units: [(Character, Int64)] = [("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+    static let units: [(Unicode.Scalar, Int64)] = [("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
 
     /// Parses `text`; the error says what a valid value looks like.
     public init(parsing text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Foundation's trimming is the slow part of this parser; most values have nothing to trim.
+        let padded = text.unicodeScalars.first.map(CharacterSet.whitespaces.contains) == true
+            || text.unicodeScalars.last.map(CharacterSet.whitespaces.contains) == true
+        let trimmed = padded ? text.trimmingCharacters(in: .whitespaces) : text
         var total: Int64 = 0
         var number: Int64? = nil
         var sawUnit = false
-        for c in trimmed {
-            if let digit = c.wholeNumberValue, c.isASCII {
+        // Digits and units are all ASCII, so any other byte (a non-ASCII digit included) is an error.
+        for byte in trimmed.utf8 {
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
                 let (m, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                let (sum, o2) = m.addingReportingOverflow(Int64(digit))
+                let (sum, o2) = m.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
                 guard !o1, !o2 else { throw Self.error(text) }
                 number = sum
-            } else if let unit = Self.units.first(where: { $0.0 == c }), let value = number {
+            } else if let unit = Self.units.first(where: { UInt8(ascii: $0.0) == byte }), let value = number {
                 let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
                 guard !overflow else { throw Self.error(text) }
                 total += product

@@ -35,8 +35,8 @@ struct CertificateController {
         Counter(label: "signet_certificates_issued_total", dimensions: [("profile", profile)]).increment()
         // Written by hand: this is the hottest response in the API. Same shape as IssuedBody.
         let leaf = PEM.encode(issued.record.der ?? issued.certificate.derBytes)
-        let chain = issued.chain.map { chainPEMs.pem(for: $0) }
-        let json = "{\"certificate\":\(CanonicalJSON.string(leaf)),\"chain\":\(CanonicalJSON.array(chain)),"
+        let chain = issued.chain.map { chainPEMs.jsonString(for: $0) }.joined(separator: ",")
+        let json = "{\"certificate\":\(CanonicalJSON.string(leaf)),\"chain\":[\(chain)],"
             + "\"not_after\":\"\(ISO8601.string(issued.record.notAfter))\",\"serial\":\"\(issued.record.serial)\"}"
         return JSONBody.raw(json, status: .created)
     }
@@ -148,17 +148,19 @@ struct CertificateController {
     }
 }
 
-/// PEM encodings of certificates that recur in responses (CA chains).
+/// The PEM of certificates that recur in responses (CA chains), as JSON string literals ready to be
+/// written into a body. Looked up by serial number (a Certificate's own hash walks every field) and
+/// confirmed by comparing the TBS octets.
 final class PEMCache: @unchecked Sendable {
-    private let entries = Locked<[Certificate: String]>([:])
+    private let entries = Locked<[Certificate.SerialNumber: (tbs: ArraySlice<UInt8>, json: String)]>([:])
 
-    func pem(for certificate: Certificate) -> String {
-        if let known = entries.withLock({ $0[certificate] }) { return known }
-        let pem = PEM.encode(certificate.derBytes)
+    func jsonString(for certificate: Certificate) -> String {
+        if let known = entries.withLock({ $0[certificate.serialNumber] }), known.tbs == certificate.tbsCertificateBytes { return known.json }
+        let json = CanonicalJSON.string(PEM.encode(certificate.derBytes))
         entries.withLock { cache in
             if cache.count > 64 { cache.removeAll() }
-            cache[certificate] = pem
+            cache[certificate.serialNumber] = (certificate.tbsCertificateBytes, json)
         }
-        return pem
+        return json
     }
 }

@@ -9,11 +9,25 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = SignetRequestContext
     let services: SignetServices
 
+    /// The credential of an `Authorization: Bearer <token>` value: the scheme matched without regard
+    /// to case, the token without the optional whitespace (space, tab) around it (RFC 9110 §11.6.2,
+    /// §5.6.3); nil for any other scheme. Done on UTF-8 because it runs for every API request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = Array(header.utf8)
+        let scheme = "bearer ".utf8
+        guard bytes.count >= scheme.count,
+              zip(bytes, scheme).allSatisfy({ $1 == 0x20 ? $0 == 0x20 : $0 | 0x20 == $1 }) else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = scheme.count, end = bytes.count
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let header = request.headers[.authorization], let presented = Self.bearerToken(header) else {
             throw SignetError(.unauthenticated, "Authentication required: send Authorization: Bearer <token>")
         }
-        let presented = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let record: APITokenRecord
         do {
             record = try await services.tokens.authenticate(presented)
