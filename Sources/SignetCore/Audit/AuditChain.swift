@@ -71,13 +71,8 @@ public enum CanonicalJSON {
     /// Appends the UTF-8 in `bytes` as a JSON string to `out`.
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings (serials, names, profiles) need no escaping: copy them whole.
-        if !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        // Copy the runs between escaped bytes whole (a PEM has a newline every 64 characters).
+        // Copy the runs between escaped bytes whole: most strings (serials, names) are one run, and a
+        // PEM has a newline every 64 characters.
         var runStart = 0
         for (index, byte) in bytes.enumerated() {
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }

@@ -65,15 +65,17 @@ public struct SubjectTemplate: Hashable, Sendable {
         guard fields.contains(where: { $0.0 == .commonName }) else {
             throw SignetError.configuration("subject needs a common_name")
         }
-        for (_, template) in fields {
-            for name in try Self.placeholders(in: template) where !Self.placeholders.contains(name) {
+        var checked: [(field: (Attribute, String), segments: [Segment])] = []
+        for (attribute, template) in fields {
+            let segments = try Self.segments(of: template)
+            for case .placeholder(let name) in segments where !Self.placeholders.contains(name) {
                 throw SignetError.configuration("unknown placeholder {\(name)} in '\(template)'; known: \(Self.placeholders.sorted().map { "{\($0)}" }.joined(separator: ", "))")
             }
+            checked.append(((attribute, template), segments))
         }
-        self.fields = fields.sorted { a, b in
-            Attribute.allCases.firstIndex(of: a.0)! < Attribute.allCases.firstIndex(of: b.0)!
-        }
-        self.parsed = try self.fields.map { ($0.0, try Self.segments(of: $0.1)) }
+        checked.sort { a, b in Attribute.allCases.firstIndex(of: a.field.0)! < Attribute.allCases.firstIndex(of: b.field.0)! }
+        self.fields = checked.map(\.field)
+        self.parsed = checked.map { ($0.field.0, $0.segments) }
     }
 
     /// `"CN={team} build"` → text "CN=", placeholder "team", text " build".
@@ -94,14 +96,10 @@ public struct SubjectTemplate: Hashable, Sendable {
 
     /// Placeholders the template uses, so policy can demand e.g. a release before issuing.
     public var usedPlaceholders: Set<String> {
-        Set(fields.flatMap { (try? Self.placeholders(in: $0.1)) ?? [] })
-    }
-
-    static func placeholders(in template: String) throws -> [String] {
-        try segments(of: template).compactMap { segment in
+        Set(parsed.flatMap { $0.1.compactMap { segment in
             if case .placeholder(let name) = segment { return name }
             return nil
-        }
+        } })
     }
 
     /// Renders the subject. Refuses when a placeholder has no value or a value breaks an upper bound.

@@ -149,8 +149,8 @@ struct CertificateController {
 }
 
 /// The PEM of certificates that recur in responses (CA chains), as JSON string literals ready to be
-/// written into a body. Looked up by serial number (a Certificate's own hash walks every field) and
-/// confirmed by comparing the TBS octets.
+/// written into a body. Looked up by serial number (a Certificate's own hash runs over all its DER
+/// octets) and confirmed by comparing the TBS octets.
 final class PEMCache: @unchecked Sendable {
     private let entries = Locked<[Certificate.SerialNumber: (tbs: ArraySlice<UInt8>, json: String)]>([:])
 
