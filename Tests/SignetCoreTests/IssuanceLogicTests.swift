@@ -33,7 +33,7 @@ import X509
             issuerName: "", signatureAlgorithm: .ecdsaWithSHA256, urls: urls)
         let unsigned = try CertificateBuilder.unsigned(blueprint)
         let signature = try key.signature(for: Array(unsigned.tbsCertificateBytes))
-        return (try CertificateBuilder.assemble(tbs: Array(unsigned.tbsCertificateBytes), signatureAlgorithm: .ecdsaWithSHA256, signature: Array(signature.derRepresentation)).certificate, key)
+        return (try Certificate(derEncoded: CertificateBuilder.assemble(tbs: Array(unsigned.tbsCertificateBytes), signatureAlgorithm: .ecdsaWithSHA256, signature: Array(signature.derRepresentation))), key)
     }
 
     static func leafBlueprint(issuer: Certificate, profile name: String = "prerelease-codesign") throws -> CertificateBlueprint {
@@ -78,7 +78,8 @@ import X509
         #expect(cdp == ["http://127.0.0.1:8080/crl/issuing-ca-1.crl"])
         // The signed certificate is the same TBS with the issuer's signature around it.
         let tbs = Array(unsigned.tbsCertificateBytes)
-        let (signed, der) = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: .ecdsaWithSHA256, signature: Array(try issuerKey.signature(for: tbs).derRepresentation))
+        let der = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: .ecdsaWithSHA256, signature: Array(try issuerKey.signature(for: tbs).derRepresentation))
+        let signed = try Certificate(derEncoded: der)
         #expect(Array(signed.tbsCertificateBytes) == tbs)
         #expect(issuer.publicKey.isValidSignature(signed.signature, for: signed))
         // The DER handed back is the certificate's own encoding, so it can be stored and sent as is.

@@ -39,19 +39,37 @@ import X509
         let runtime = try await TestEnvironment.makeRuntime()
         let issued = try await runtime.ca.issue(IssuanceRequest(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
         let stored = try #require(try await runtime.store.certificate(serial: issued.record.serial))
+        let certificate = try issued.certificate
         #expect(stored.status == .valid)
-        #expect(stored.der == issued.certificate.derBytes)
+        #expect(stored.der == issued.der && certificate.derBytes == issued.der)
         #expect(stored.requester == "alice" && stored.team == "payments" && stored.issuer == "issuing-ca-1")
         let tbs = try await runtime.store.read("tbs") { db in try [UInt8](Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = ?", arguments: [issued.record.serial])!) }
-        #expect(tbs == Array(issued.certificate.tbsCertificateBytes))
+        #expect(tbs == Array(certificate.tbsCertificateBytes))
         #expect(issued.chain.map(\.subject.description) == [
             "CN=Signet Issuing CA 1,O=Signet Test Signing", "CN=Signet Test Root CA 1,O=Signet Test Signing",
         ])
-        #expect(issued.chain[0].publicKey.isValidSignature(issued.certificate.signature, for: issued.certificate))
-        #expect(issued.certificate.notValidAfter.timeIntervalSince(issued.certificate.notValidBefore) == 86_400)
+        #expect(issued.chain[0].publicKey.isValidSignature(certificate.signature, for: certificate))
+        #expect(certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore) == 86_400)
         let audit = try await runtime.store.auditEntries(after: 0, limit: 1000)
         #expect(audit.last?.event.action == "certificate.issue")
         #expect(audit.last?.event.target == issued.record.serial)
+    }
+
+    @Test("a signature from the token that does not verify is never handed out; the certificate stays pending")
+    func faultyTokenSignature() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let real = runtime.ca
+        let faulty = CertificateAuthority(profiles: real.profiles, custodian: CorruptingCustodian(real: real.custodian), repository: real.repository,
+                                          clock: real.clock, urls: real.urls)
+        try await faulty.loadAuthorities()
+        await #expect { try await faulty.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer) } throws: {
+            ($0 as? SignetError)?.code == .keyCustody
+        }
+        #expect(try await runtime.store.countCertificates(.init(status: .pending)) == 1)
+        let validBefore = try await runtime.store.countCertificates(.init(status: .valid))
+        // The same token and key without the fault issue normally.
+        _ = try await real.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
+        #expect(try await runtime.store.countCertificates(.init(status: .valid)) == validBefore + 1)
     }
 
     @Test("refusals say why and leave certificates and keys unchanged", arguments: [
@@ -140,5 +158,33 @@ import X509
         }
         #expect(distinctInStore == total)
         if let base { try? FileManager.default.removeItem(atPath: base) }
+    }
+}
+
+/// Fault injection over the real token: each key signs in SoftHSM2, then one bit of the signature is
+/// flipped, as a faulty or tampered token would return it.
+struct CorruptingCustodian: KeyCustodian {
+    let real: any KeyCustodian
+
+    func generateKey(_ reference: KeyReference, algorithm: KeyAlgorithm) throws -> any SigningKey {
+        CorruptingKey(real: try real.generateKey(reference, algorithm: algorithm))
+    }
+    func key(_ reference: KeyReference) throws -> any SigningKey { CorruptingKey(real: try real.key(reference)) }
+    func destroyKey(_ reference: KeyReference) throws { try real.destroyKey(reference) }
+    func listKeys() throws -> [TokenKey] { try real.listKeys() }
+    func protection(of reference: KeyReference) throws -> KeyProtection { try real.protection(of: reference) }
+    var custodyDescription: String { real.custodyDescription }
+}
+
+struct CorruptingKey: SigningKey {
+    let real: any SigningKey
+    var reference: KeyReference { real.reference }
+    var algorithm: KeyAlgorithm { real.algorithm }
+    var publicKey: Certificate.PublicKey { real.publicKey }
+
+    func signDigest(_ digest: [UInt8], algorithm digestAlgorithm: DigestAlgorithm) throws -> [UInt8] {
+        var signature = try real.signDigest(digest, algorithm: digestAlgorithm)
+        signature[signature.count - 1] ^= 0x01
+        return signature
     }
 }

@@ -39,7 +39,7 @@ import X509
                 let csr = try CertificateSigningRequest(version: .v1, subject: try DistinguishedName { CommonName("dev") }, privateKey: .init(P256.Signing.PrivateKey()),
                                                         attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256).derBytes()
                 let result = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: csr, team: "payments", validity: .days(7)), by: Self.developer)
-                issued.append(Issued(certificate: result.certificate, issuer: result.chain[0], at: clock.now(), serial: result.record.serial, issuerName: result.record.issuer))
+                issued.append(Issued(certificate: try result.certificate, issuer: result.chain[0], at: clock.now(), serial: result.record.serial, issuerName: result.record.issuer))
             }
             // Right after the first rotation of the issuing CA, revoke a certificate of the old one and
             // check that its CRL and OCSP still answer for it while it is retiring.

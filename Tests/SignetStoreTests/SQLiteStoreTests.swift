@@ -28,6 +28,31 @@ import Testing
         #expect(mode == 2)  // FULL: the WAL is fsynced at every commit
     }
 
+    @Test("the writer keeps savepoint sub-journals in memory, and a failed write inside a group still rolls back alone")
+    func savepointJournalInMemory() async throws {
+        let store = try Self.store()
+        let tempStore = try await store.write("pragma") { db in try Int.fetchOne(db, sql: "PRAGMA temp_store")! }
+        #expect(tempStore == 2)  // MEMORY
+        // Concurrent writes share transactions; the duplicate reservations fail inside their savepoints
+        // and leave every other write (and nothing of their own) behind.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    do {
+                        try await store.reserve(Self.pending(String(format: "%02x", i % 20)))
+                        return true
+                    } catch let error as SignetError where error.code == .conflict {
+                        return false
+                    }
+                }
+            }
+            var reserved = 0
+            for try await ok in group where ok { reserved += 1 }
+            #expect(reserved == 20)
+        }
+        #expect(try await store.countCertificates(.init()) == 20)
+    }
+
     @Test("reserve, complete and revoke move a certificate through its states exactly once")
     func lifecycle() async throws {
         let store = try Self.store()

@@ -198,10 +198,11 @@ public final class CertificateAuthority: Sendable {
             let notBefore = now.addingTimeInterval(-Self.backdate)
             var notAfter = notBefore.addingTimeInterval(profile.defaultValidity.timeInterval)
             if let parent, parent.certificate.notValidAfter < notAfter { notAfter = parent.certificate.notValidAfter }
-            let (certificate, der, record) = try await signCertificate(
+            let (der, record) = try await signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore,
                 notAfter: notAfter, issuer: parent, signer: signer,
                 team: nil, release: nil, requester: principal.name, keyID: reference.idHex)
+            let certificate = try Certificate(derEncoded: der)
             Failpoints.hit(Failpoints.afterCertificateSigned)
             let rotateAt = profile.rotation.map { now.addingTimeInterval($0.every.timeInterval) }
             let authority = AuthorityRecord(
@@ -279,22 +280,22 @@ public final class CertificateAuthority: Sendable {
             throw SignetError.refused("Issuer \(issuer.name) expires at \(issuer.certificate.notValidAfter), before the requested validity ends; request a shorter validity or rotate the issuer")
         }
         let subject = try profile.subject.render(.init(team: request.team, requester: principal.name, release: request.release, profile: profile.name))
-        let (certificate, der, pendingRecord) = try await signCertificate(
+        let (der, pendingRecord) = try await signCertificate(
             profile: profile, subject: subject, subjectKey: csr.publicKey, notBefore: notBefore, notAfter: notAfter,
             issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil)
         let record = try await repository.complete(serial: pendingRecord.serial, der: der, event: AuditEvent(
             time: clock.now(), principal: principal, action: AuditAction.certificateIssue, target: pendingRecord.serial,
             details: ["profile": profile.name, "issuer": issuer.name, "issuer_key_id": issuer.record.keyID, "team": request.team ?? "",
                       "release": request.release ?? "", "subject": pendingRecord.subject, "key": algorithm.rawValue]))
-        return IssuedCertificate(record: record, certificate: certificate, chain: try await chain(from: issuer))
+        return IssuedCertificate(record: record, der: der, chain: try await chain(from: issuer))
     }
 
-    /// Build → lint → persist serial and TBS → sign → verify. Returns the signed certificate, its DER and
+    /// Build → lint → persist serial and TBS → sign → verify. Returns the signed certificate's DER and
     /// the pending record; the caller completes the record (alone, or with an authority) and audits.
     func signCertificate(
         profile: Profile, subject: DistinguishedName, subjectKey: Certificate.PublicKey, notBefore: Date, notAfter: Date,
         issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?
-    ) async throws -> (certificate: Certificate, der: [UInt8], record: CertificateRecord) {
+    ) async throws -> (der: [UInt8], record: CertificateRecord) {
         for attempt in 1...3 {
             let serial = serials.next()
             let blueprint = CertificateBlueprint(
@@ -316,12 +317,12 @@ public final class CertificateAuthority: Sendable {
                 continue  // a 158-bit serial collided; draw another
             }
             let signature = try signer.sign(message: tbs)
-            let (certificate, der) = try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature: signature)
             // Verify before release: catches a faulty token or a key that does not match its certificate.
-            guard signer.publicKey.isValidSignature(certificate.signature, for: certificate) else {
+            // The signature is checked over the very TBS octets that go into the certificate.
+            guard signer.publicKey.isValidSignature(signature, for: tbs, signatureAlgorithm: signer.signatureAlgorithm) else {
                 throw SignetError(.keyCustody, "The HSM returned a signature that does not verify with \(signer.reference)'s public key; certificate \(serial.hex) was not issued")
             }
-            return (certificate, der, record)
+            return (try CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: signer.signatureAlgorithm, signature: signature), record)
         }
         throw SignetError.internalError("Could not reserve a unique serial after 3 attempts")
     }

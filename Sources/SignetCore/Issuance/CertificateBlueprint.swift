@@ -108,19 +108,18 @@ public enum CertificateBuilder {
         )
     }
 
-    /// Wraps TBS bytes and a signature value into the final certificate:
+    /// Wraps TBS bytes and a signature value into the final certificate's DER:
     /// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }`.
-    /// The signed certificate and its DER, which callers store and send as is (serialising the parsed
-    /// certificate again would cost as much as building it).
-    public static func assemble(tbs: [UInt8], signatureAlgorithm: Certificate.SignatureAlgorithm, signature: [UInt8]) throws -> (certificate: Certificate, der: [UInt8]) {
+    /// Callers store and send the DER as is and parse it only if they need the fields (parsing costs
+    /// as much as building).
+    public static func assemble(tbs: [UInt8], signatureAlgorithm: Certificate.SignatureAlgorithm, signature: [UInt8]) throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.appendConstructedNode(identifier: .sequence) { coder in
             coder.serializeRawBytes(tbs)
             try coder.serialize(try SignetWire.AlgorithmIdentifier(signatureAlgorithm))
             try coder.serialize(ASN1BitString(bytes: signature[...]))
         }
-        let der = serializer.serializedBytes
-        return (try Certificate(derEncoded: der), der)
+        return serializer.serializedBytes
     }
 }
 

@@ -34,15 +34,23 @@ public struct IssuanceRequest: Sendable {
     }
 }
 
-/// A certificate handed out, with the chain up to (and including) the root.
+/// A certificate handed out, with the chain up to (and including) the root. It carries the DER that
+/// was signed and recorded; the parsed form is made only when a caller asks for it, because the
+/// HTTP and CLI paths send the DER as is and parsing it costs as much as the rest of assembly.
 public struct IssuedCertificate: Sendable {
     public let record: CertificateRecord
-    public let certificate: Certificate
+    /// The certificate's DER, exactly as signed and recorded.
+    public let der: [UInt8]
     public let chain: [Certificate]
 
-    public init(record: CertificateRecord, certificate: Certificate, chain: [Certificate]) {
+    public init(record: CertificateRecord, der: [UInt8], chain: [Certificate]) {
         self.record = record
-        self.certificate = certificate
+        self.der = der
         self.chain = chain
+    }
+
+    /// The certificate, parsed from ``der``.
+    public var certificate: Certificate {
+        get throws { try Certificate(derEncoded: der) }
     }
 }

@@ -89,7 +89,7 @@ public actor ReleaseSigning {
             let subject = try profile.subject.render(.init(team: team, requester: principal.name, release: release, profile: profile.name))
             let notBefore = now.addingTimeInterval(-CertificateAuthority.backdate)
             let notAfter = min(notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer.certificate.notValidAfter)
-            let (certificate, der, record) = try await ca.signCertificate(
+            let (der, record) = try await ca.signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
                 signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex)
             let completed = try await repository.completeKeyCertificate(serial: record.serial, der: der, keyID: reference.idHex, events: [
@@ -100,7 +100,7 @@ public actor ReleaseSigning {
             ])
             var active = pending
             active.state = .active
-            return ReleaseKey(key: active, certificate: completed, certificateValue: certificate, chain: try await ca.chain(from: issuer))
+            return ReleaseKey(key: active, certificate: completed, certificateValue: try Certificate(derEncoded: der), chain: try await ca.chain(from: issuer))
         } catch {
             try? ca.custodian.destroyKey(reference)
             try? await repository.setKeyState(id: reference.idHex, to: .abandoned, at: clock.now(), event: AuditEvent(

@@ -34,7 +34,7 @@ struct CertificateController {
             by: principal)
         Counter(label: "signet_certificates_issued_total", dimensions: [("profile", profile)]).increment()
         // Written by hand: this is the hottest response in the API. Same shape as IssuedBody.
-        let leaf = PEM.encode(issued.record.der ?? issued.certificate.derBytes)
+        let leaf = PEM.encode(issued.der)
         let chain = issued.chain.map { chainPEMs.jsonString(for: $0) }.joined(separator: ",")
         let json = "{\"certificate\":\(CanonicalJSON.string(leaf)),\"chain\":[\(chain)],"
             + "\"not_after\":\"\(ISO8601.string(issued.record.notAfter))\",\"serial\":\"\(issued.record.serial)\"}"

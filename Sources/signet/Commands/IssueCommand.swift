@@ -38,7 +38,7 @@ struct IssueCommand: AsyncParsableCommand {
             let issued = try await runtime.ca.issue(
                 IssuanceRequest(profile: profile, csr: csrBytes, team: team, release: release, validity: validity),
                 by: SignetRuntime.localOperator())
-            let leafPEM = PEM.encode(issued.certificate.derBytes)
+            let leafPEM = PEM.encode(issued.der)
             let chainPEM = issued.chain.map { PEM.encode($0.derBytes) }
             if let out {
                 try AtomicFile.write(([leafPEM] + chainPEM).joined(separator: "\n") + "\n", to: out)
