@@ -28,11 +28,13 @@ import Testing
         #expect(mode == 2)  // FULL: the WAL is fsynced at every commit
     }
 
-    @Test("the writer keeps savepoint sub-journals in memory, and a failed write inside a group still rolls back alone")
+    @Test("the writer keeps savepoint sub-journals in memory and a large page cache; a failed write inside a group still rolls back alone")
     func savepointJournalInMemory() async throws {
         let store = try Self.store()
         let tempStore = try await store.write("pragma") { db in try Int.fetchOne(db, sql: "PRAGMA temp_store")! }
         #expect(tempStore == 2)  // MEMORY
+        let cacheSize = try await store.write("pragma") { db in try Int.fetchOne(db, sql: "PRAGMA cache_size")! }
+        #expect(cacheSize == -SQLiteStore.writerCacheKiB)  // negative: KiB, not pages
         // Concurrent writes share transactions; the duplicate reservations fail inside their savepoints
         // and leave every other write (and nothing of their own) behind.
         try await withThrowingTaskGroup(of: Bool.self) { group in
