@@ -162,6 +162,23 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 CREATE INDEX certificates_by_status ON certificates(status, not_after, serial);
                 """)
         }
+        migrator.registerMigration("v7-listing-issuance-order") { db in
+            // Certificates share notAfter to the second (X.509 times have no fraction), so with serial as
+            // the tie-break every new entry of these four indexes landed on a random leaf among those of
+            // its second: about ten leaves per index per group commit, each written to the WAL and again
+            // at checkpoint. Every SQLite index ends with the rowid, which only grows: ties now go in
+            // issuance order, new entries append to the last leaf, and each entry is 41 octets shorter.
+            try db.execute(sql: """
+                DROP INDEX certificates_by_expiry;
+                CREATE INDEX certificates_by_expiry ON certificates(not_after);
+                DROP INDEX certificates_by_team;
+                CREATE INDEX certificates_by_team ON certificates(team, not_after);
+                DROP INDEX certificates_by_profile;
+                CREATE INDEX certificates_by_profile ON certificates(profile, not_after);
+                DROP INDEX certificates_by_status;
+                CREATE INDEX certificates_by_status ON certificates(status, not_after);
+                """)
+        }
         return migrator
     }
 
@@ -383,7 +400,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     static func whereClause(_ query: CertificateQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
-        // With a team or profile filter, that index (…, not_after, serial) is the selective one; the
+        // With a team or profile filter, that index (…, not_after, rowid) is the selective one; the
         // unary + keeps SQLite's planner from preferring the three-valued status index instead.
         let status = (query.team != nil || query.profile != nil) ? "+status" : "status"
         if let wanted = query.status { conditions.append("\(status) = ?"); _ = arguments.append(contentsOf: [wanted.rawValue]) }
@@ -398,19 +415,20 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])
         }
         if let after = query.after, let cursor = CertificateQuery.Cursor(after) {
-            conditions.append("(not_after, serial) > (?, ?)")
+            // The cursor names its certificate by serial; its rowid is its place among equal notAfters.
+            conditions.append("(not_after, rowid) > (?, (SELECT rowid FROM certificates WHERE serial = ?))")
             _ = arguments.append(contentsOf: [cursor.notAfter, cursor.serial])
         }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
-    /// The rows of `query` in listing order (notAfter, then serial), at most `limit`: a cached statement
+    /// The rows of `query` in listing order (notAfter, then issuance), at most `limit`: a cached statement
     /// (prepared once per filter shape) read through a cursor, so rows are decoded straight from it.
     static func listingRows(_ query: CertificateQuery, limit: Int, in db: Database) throws -> (statement: Statement, rows: RowCursor) {
         let (clause, arguments) = whereClause(query)
         var all = arguments
         _ = all.append(contentsOf: [limit])
-        let statement = try db.cachedStatement(sql: "SELECT \(listColumns) FROM certificates \(clause) ORDER BY not_after, serial LIMIT ?")
+        let statement = try db.cachedStatement(sql: "SELECT \(listColumns) FROM certificates \(clause) ORDER BY not_after, rowid LIMIT ?")
         return (statement, try Row.fetchCursor(statement, arguments: all))
     }
 

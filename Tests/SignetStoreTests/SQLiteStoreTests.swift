@@ -85,7 +85,7 @@ import Testing
             try await store.reserve(Self.pending(serial, team: team, notAfter: now + hours * 3600))
             _ = try await store.complete(serial: serial, der: [0], event: Self.event("certificate.issue", serial))
         }
-        // Listings are ordered by notAfter, then serial: 04 (expired), 01 and 03 (2 h), 02 (30 h).
+        // Listings are ordered by notAfter, then issuance: 04 (expired), 01 and 03 (2 h), 02 (30 h).
         #expect(try await store.certificates(.init(team: "payments")).map(\.serial) == ["04", "01", "02"])
         #expect(try await store.certificates(.init(team: "payments", expiringBefore: now + 48 * 3600, now: now)).map(\.serial) == ["01", "02"])
         #expect(try await store.certificates(.init(expiringBefore: now + 3 * 3600, now: now)).map(\.serial) == ["01", "03"])
@@ -95,6 +95,36 @@ import Testing
         let cursor = CertificateQuery.Cursor(after: first[1]).string
         #expect(try await store.certificates(.init(after: cursor, limit: 2)).map(\.serial) == ["03", "02"])
         #expect(try await store.countCertificates(.init(team: "search")) == 1)
+    }
+
+    @Test("certificates with the same notAfter list in issuance order, and every page size walks them exactly once")
+    func tiesListInIssuanceOrder() async throws {
+        let store = try Self.store()
+        // notAfter has whole seconds, so certificates issued in the same second tie. Serials are random:
+        // here they are reserved in descending order, the opposite of their sort order.
+        let notAfter = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 7200).rounded(.down))
+        let serials = (0..<12).map { String(format: "%02x", 0xf0 - $0 * 16) }
+        for serial in serials {
+            try await store.reserve(Self.pending(serial, notAfter: notAfter))
+            _ = try await store.complete(serial: serial, der: [0], event: Self.event("certificate.issue", serial))
+        }
+        try await store.reserve(Self.pending("01", notAfter: notAfter - 1))  // one second earlier: first
+        #expect(try await store.certificates(.init()).map(\.serial) == ["01"] + serials)
+        for pageSize in 1...13 {
+            var walked: [String] = []
+            var cursor: String?
+            while true {
+                let page = try await store.certificates(.init(after: cursor, limit: pageSize))
+                walked += page.map(\.serial)
+                guard page.count == pageSize, let last = page.last else { break }
+                cursor = CertificateQuery.Cursor(after: last).string
+            }
+            #expect(walked == ["01"] + serials, "page size \(pageSize)")
+        }
+        // The summary pages' `next` cursor continues at the same place.
+        let first = try await store.certificateSummaries(.init(limit: 5), now: Date())
+        let next = try #require(first.next)
+        #expect(try await store.certificates(.init(after: next.string, limit: 100)).map(\.serial) == Array(serials.dropFirst(4)))
     }
 
     @Test("a page of summaries written from the rows is byte for byte the records' summaries, every page size, cursor included")

@@ -15,7 +15,7 @@ public struct CertificateQuery: Sendable, Hashable {
     public var expiringBefore: Date?
     public var now: Date?
     /// Keyset pagination: an opaque cursor (``Cursor/string``) naming the last certificate of the
-    /// previous page. Listings are ordered by notAfter, then serial.
+    /// previous page. Listings are ordered by notAfter, then by issuance (the order records were reserved).
     public var after: String?
     public var limit: Int
 
