@@ -40,6 +40,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             // serial index, which alone is about 45 MiB at a million certificates; with 2 MiB nearly
             // each of those leaves is read back from disk (three preads per certificate at 340,000).
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            let upgrading = try pool.read { db in
+                try db.tableExists("certificates") && !(try Self.migrator.hasCompletedMigrations(db))
+            }
+            if upgrading {
+                // Some upgrades rewrite the certificates table; say why start-up takes a while.
+                FileHandle.standardError.write(Data("signet: upgrading the store at \(path) to the current schema (once; large stores take about 2 minutes per million certificates)\n".utf8))
+            }
             try Self.migrator.migrate(pool)
             self.pool = pool
             self.writer = GroupCommitWriter(pool: pool)
@@ -176,6 +183,46 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 DROP INDEX certificates_by_profile;
                 CREATE INDEX certificates_by_profile ON certificates(profile, not_after);
                 DROP INDEX certificates_by_status;
+                CREATE INDEX certificates_by_status ON certificates(status, not_after);
+                """)
+        }
+        migrator.registerMigration("v8-tbs-while-pending") { db in
+            // The TBS is kept while a certificate is pending (what the HSM may have signed if the process
+            // stops); once the DER, which contains it, is recorded it is dropped. Keeping both made each row
+            // grow by the whole DER on completion, splitting pages: the table held two rows per 4 KiB page.
+            // SQLite cannot relax NOT NULL in place, so the table is rebuilt, rowids kept (they order ties).
+            try db.execute(sql: """
+                CREATE TABLE certificates_v8 (
+                    serial TEXT PRIMARY KEY,
+                    issuer TEXT NOT NULL,
+                    profile TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    team TEXT,
+                    release TEXT,
+                    requester TEXT NOT NULL,
+                    key_id TEXT,
+                    not_before REAL NOT NULL,
+                    not_after REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    revoked_at REAL,
+                    revocation_reason INTEGER,
+                    tbs BLOB,
+                    der BLOB,
+                    created_at REAL NOT NULL
+                );
+                INSERT INTO certificates_v8 (rowid, serial, issuer, profile, subject, team, release, requester, key_id, not_before,
+                                             not_after, status, revoked_at, revocation_reason, tbs, der, created_at)
+                    SELECT rowid, serial, issuer, profile, subject, team, release, requester, key_id, not_before,
+                           not_after, status, revoked_at, revocation_reason, CASE WHEN der IS NULL THEN tbs END, der, created_at
+                    FROM certificates ORDER BY rowid;
+                DROP TABLE certificates;
+                ALTER TABLE certificates_v8 RENAME TO certificates;
+                CREATE INDEX certificates_by_issuer ON certificates(issuer, status);
+                CREATE INDEX certificates_revoked ON certificates(issuer, not_after) WHERE status = 'revoked';
+                CREATE INDEX certificates_by_key ON certificates(key_id);
+                CREATE INDEX certificates_by_expiry ON certificates(not_after);
+                CREATE INDEX certificates_by_team ON certificates(team, not_after);
+                CREATE INDEX certificates_by_profile ON certificates(profile, not_after);
                 CREATE INDEX certificates_by_status ON certificates(status, not_after);
                 """)
         }
@@ -341,11 +388,12 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         }
     }
 
-    /// Pending → valid with its DER; returns the completed record from the same statement (RETURNING),
-    /// so recording a certificate reads nothing back.
+    /// Pending → valid with its DER, which replaces the TBS kept while pending (the DER contains it);
+    /// returns the completed record from the same statement (RETURNING), so recording a certificate
+    /// reads nothing back.
     @discardableResult
     static func completeCertificate(serial: String, der: [UInt8], in db: Database) throws -> CertificateRecord {
-        let statement = try db.cachedStatement(sql: "UPDATE certificates SET der = ?, status = 'valid' WHERE serial = ? AND status = 'pending' RETURNING \(listColumns)")
+        let statement = try db.cachedStatement(sql: "UPDATE certificates SET der = ?, tbs = NULL, status = 'valid' WHERE serial = ? AND status = 'pending' RETURNING \(listColumns)")
         guard let row = try Row.fetchOne(statement, arguments: [Data(der), serial]) else {
             throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice")
         }

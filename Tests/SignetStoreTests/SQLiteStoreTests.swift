@@ -97,6 +97,41 @@ import Testing
         #expect(try await store.countCertificates(.init(team: "search")) == 1)
     }
 
+    @Test("completing a certificate drops its TBS (the DER holds it); the v8 migration does the same to existing rows and keeps their order")
+    func tbsKeptWhilePending() async throws {
+        // A store as v7 left it: a completed row still carrying its TBS, then a pending one, then another
+        // completed one with the same notAfter (their rowids order them).
+        let path = TestEnvironment.temporaryDirectory("store") + "/signet.db"
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "v7-listing-issuance-order")
+        try await queue.write { db in
+            for (serial, status, der) in [("7f01", "valid", Data([1, 2])), ("0102", "pending", nil), ("0a03", "valid", Data([3]))] as [(String, String, Data?)] {
+                try db.execute(sql: """
+                    INSERT INTO certificates (serial, issuer, profile, subject, requester, not_before, not_after, status, tbs, der, created_at)
+                    VALUES (?, 'issuing-ca-1', 'prerelease-codesign', 'CN=x', 'alice', 0, 100, ?, ?, ?, 0)
+                    """, arguments: [serial, status, Data([0x30, 0x00]), der])
+            }
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path)
+        let rows = try await store.read("rows") { db in
+            try Row.fetchAll(db, sql: "SELECT serial, tbs, der FROM certificates ORDER BY rowid").map { row -> (String, Data?, Data?) in (row[0], row[1], row[2]) }
+        }
+        #expect(rows.map(\.0) == ["7f01", "0102", "0a03"])
+        #expect(rows.map { $0.1 == nil } == [true, false, true])
+        #expect(rows.map(\.2) == [Data([1, 2]), nil, Data([3])])
+        #expect(try await store.certificates(.init()).map(\.serial) == ["7f01", "0102", "0a03"])
+        let indexes = try await store.read("indexes") { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'certificates' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        #expect(indexes == ["certificates_by_expiry", "certificates_by_issuer", "certificates_by_key", "certificates_by_profile",
+                            "certificates_by_status", "certificates_by_team", "certificates_revoked"])
+        // Completing the pending one now drops its TBS too.
+        _ = try await store.complete(serial: "0102", der: [9], event: Self.event("certificate.issue", "0102"))
+        let tbs = try await store.read("tbs") { db in try Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = '0102'") }
+        #expect(tbs == nil)
+    }
+
     @Test("certificates with the same notAfter list in issuance order, and every page size walks them exactly once")
     func tiesListInIssuanceOrder() async throws {
         let store = try Self.store()

@@ -207,8 +207,8 @@ enum TimedLoop {
 /// recursive CTE (SQLite generates the rows, in serial order and with a large page cache on the
 /// writing connection, so a million take seconds rather than minutes). Rows are marked with the
 /// requester `signet-bench`. Serials are 20 random octets with a first octet of 0x01–0x7f (positive,
-/// minimal DER), like Signet's own; `der` is a real issued certificate's DER and `tbs` as long as its
-/// TBSCertificate would be, so rows have the size of real ones.
+/// minimal DER), like Signet's own; `der` is a real issued certificate's DER and, as for a completed
+/// certificate, there is no separate `tbs`, so rows have the size of real ones.
 enum SyntheticCertificates {
     static let requester = "signet-bench"
 
@@ -244,7 +244,7 @@ enum SyntheticCertificates {
                    CASE WHEN rev THEN 'revoked' ELSE 'valid' END,
                    CASE WHEN rev THEN \(t) - (abs(random()) % 604800) ELSE NULL END,
                    CASE WHEN rev THEN reason ELSE NULL END,
-                   substr(sample.der, 1, max(length(sample.der) - 72, 1)), sample.der, nb
+                   NULL, sample.der, nb
             FROM rows, sample ORDER BY serial
             """
         try await store.write("inserting \(count) synthetic certificates") { db in
