@@ -28,18 +28,20 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             let pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets synchronous=NORMAL when it enables WAL, after prepareDatabase ran: restore FULL
             // on the writer so every commit is on disk (fsync of the WAL) before anyone is answered.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            //
             // Group commit runs every write in its own SAVEPOINT, and SQLite copies each page a savepoint
             // changes into a sub-journal so the savepoint can roll back alone. By default that sub-journal
             // spills to a temporary file: two pwrite calls per page, about seven pages per issued
             // certificate. In memory it is a copy, and it is emptied when each savepoint is released, so it
             // never holds more than one write's pages. Only the writer: readers' sorts keep their files.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+            //
             // The writer's page cache outlives its transactions (nothing else writes), but SQLite's
             // default is 2 MiB. Serials are random, so every certificate lands on a random leaf of the
             // serial index, which alone is about 45 MiB at a million certificates; with 2 MiB nearly
             // each of those leaves is read back from disk (three preads per certificate at 340,000).
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.writerCacheKiB)") }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -\(Self.writerCacheKiB)")
+            }
             let upgrading = try pool.read { db in
                 try db.tableExists("certificates") && !(try Self.migrator.hasCompletedMigrations(db))
             }
@@ -57,7 +59,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     /// The writer connection's page cache, in KiB: an upper bound, filled only as pages are used.
-    static let writerCacheKiB = 128 * 1024
+    public static let writerCacheKiB = 128 * 1024
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

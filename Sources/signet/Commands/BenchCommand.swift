@@ -252,7 +252,7 @@ enum SyntheticCertificates {
             try db.execute(sql: sql)
         }
         try await store.write("restoring the page cache size") { db in
-            try db.execute(sql: "PRAGMA cache_size = -2000")
+            try db.execute(sql: "PRAGMA cache_size = -\(SQLiteStore.writerCacheKiB)")
         }
     }
 
