@@ -230,6 +230,42 @@ import Testing
         #expect(try await store.certificate(serial: "ff") == nil)
     }
 
+    @Test("listings from 64 concurrent tasks all answer from the reader threads; a failing query is a store error naming what was read")
+    func concurrentListings() async throws {
+        let store = try Self.store()
+        for i in 1...12 { try await store.reserve(Self.pending(String(format: "%02x", i), team: i % 3 == 0 ? "web" : "payments")) }
+        let counts = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+            for i in 0..<64 {
+                let team = i % 2 == 0 ? "payments" : "web"
+                group.addTask { (team, try await store.certificateSummaries(.init(team: team, limit: 100), now: Date()).count) }
+            }
+            return try await group.reduce(into: [(String, Int)]()) { $0.append($1) }
+        }
+        #expect(counts.count == 64)
+        #expect(counts.allSatisfy { $0.1 == ($0.0 == "web" ? 4 : 8) })
+        do {
+            _ = try await store.readOneStatement("reading a table that is not there") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM no_such_table") }
+            Issue.record("a query of a missing table answered")
+        } catch let error as SignetError {
+            #expect(error.code == .storage && error.reason.contains("reading a table that is not there"))
+        }
+        // The threads are still serving after a job failed.
+        #expect(try await store.certificateSummaries(.init(team: "web", limit: 100), now: Date()).count == 4)
+    }
+
+    @Test("reader threads end, closing their connections, once their owner is released")
+    func readerThreadsEnd() async throws {
+        let path = TestEnvironment.temporaryDirectory("store") + "/signet.db"
+        let store = try SQLiteStore(path: path)
+        try await store.reserve(Self.pending("01aa"))
+        var readers: ReaderThreads? = try ReaderThreads(path: path, count: 2, configuration: Configuration())
+        let queue = try #require(readers?.queue)
+        #expect(try await readers?.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates") } == 1)
+        #expect(!queue.threadsEnded(by: Date()))
+        readers = nil
+        #expect(queue.threadsEnded(by: Date() + 30))
+    }
+
     @Test("the audit trail is chained in the database; a direct edit, deletion or reorder is detected")
     func auditTampering() async throws {
         let store = try Self.store()
