@@ -24,8 +24,12 @@ final class ReaderThreads: Sendable {
         for (index, connection) in connections.enumerated() {
             // The thread holds the queue and its connection, never `self`: releasing the store closes
             // the queue, and each thread then finishes the jobs left and exits, closing its connection.
-            let thread = Thread { queue.serve(connection) }
-            thread.name = "signet-reader-\(index)"
+            let thread = Thread {
+                // Named from inside: Foundation on Linux gives the kernel only the name of a running
+                // thread, and `top -H` or perf should show which threads are the store's readers.
+                Thread.current.name = "signet-reader-\(index)"
+                queue.serve(connection)
+            }
             thread.start()
         }
     }
