@@ -606,6 +606,15 @@ phase_hsm() {
       || { cat "$RAW/tsa-inprocess-$threads.err" >&2; die "signet bench tsa ($threads threads) failed"; }
     log "tsa in-process x$threads: $(json "$RAW/tsa-inprocess-$threads.json" '.tokens_per_second | floor') tokens/s"
   done
+  # Issuance without HTTP: the CA's part of the HTTP figure (CSR check, lint, record, HSM signature and
+  # its check, completion, audit), as many issuances in flight as the load test has connections.
+  for name in p256 rsa; do
+    record "$SIGNET" bench issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS"
+    "$SIGNET" bench issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS" \
+      > "$RAW/issue-inprocess-$name.json" 2> "$RAW/issue-inprocess-$name.err" \
+      || { cat "$RAW/issue-inprocess-$name.err" >&2; die "signet bench issue ($name) failed"; }
+    log "issuance in-process ($name): $(json "$RAW/issue-inprocess-$name.json" '.certificates_per_second | floor') certificates/s, $(json "$RAW/issue-inprocess-$name.json" '.cpu_us_per_certificate | floor') us of CPU each"
+  done
 }
 
 phase_store() {

@@ -12,7 +12,7 @@ import SignetWire
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Micro-benchmarks for Benchmarks/ (HSM signing, CRL generation, store scale).", shouldDisplay: false,
-        subcommands: [HSM.self, TSA.self, CRL.self, Populate.self])
+        subcommands: [HSM.self, TSA.self, Issue.self, CRL.self, Populate.self])
 
     /// `signet bench hsm`: the raw HSM limit. Generates a throw-away key in the home's token, then signs
     /// one SHA-256 digest in a loop through `HSMKey.signDigest` (C_SignInit + C_Sign), one thread per
@@ -83,6 +83,58 @@ struct BenchCommand: AsyncParsableCommand {
                 try printJSONLine([
                     "benchmark": "tsa", "threads": threads, "seconds": result.seconds, "tokens": result.operations,
                     "tokens_per_second": Double(result.operations) / result.seconds,
+                ])
+            }
+        }
+    }
+
+    /// `signet bench issue`: issuance without HTTP. `--concurrency` tasks each issue certificates for
+    /// one CSR through the CA as a CI principal, back to back, until the deadline: the same path as
+    /// `POST /api/v1/certificates` from the CSR check on (lint, serial and TBS recorded, HSM signature
+    /// and its check, record completed, audit entry), without the transport, the JSON and the token
+    /// lookup. Prints certificates/s and the process CPU per certificate; beside the HTTP figure it
+    /// says how much of a request is the transport. The certificates are real and stay in the store.
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "issue", abstract: "Certificates/s in-process, without HTTP.")
+
+        @OptionGroup var options: HomeOptions
+        @Option(help: "CSR file (PEM or DER).") var csr: String
+        @Option(help: "Profile.") var profile: String = "prerelease-codesign"
+        @Option(help: "Team of the issuing principal.") var team: String = "payments"
+        @Option(help: "How long to run, in seconds.") var seconds: Double = 5
+        @Option(help: "Issuances in flight at once.") var concurrency: Int = 32
+
+        func run() async throws {
+            try await runReporting {
+                guard (1...1024).contains(concurrency), seconds > 0, seconds <= 600 else {
+                    throw SignetError.malformed("--concurrency must be 1...1024 and --seconds 0...600")
+                }
+                let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
+                let request = IssuanceRequest(profile: profile, csr: try readFile(csr, what: "CSR"), team: team, release: nil, validity: nil)
+                let principal = Principal(name: "signet-bench", role: .ci, team: team)
+                _ = try await runtime.ca.issue(request, by: principal)  // fails early on a bad CSR or profile
+                let cpuBefore = ProcessMemory.cpuSeconds()
+                let started = DispatchTime.now().uptimeNanoseconds
+                let deadline = started + UInt64(seconds * 1e9)
+                let issued = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<concurrency {
+                        group.addTask {
+                            var count = 0
+                            while DispatchTime.now().uptimeNanoseconds < deadline {
+                                _ = try await runtime.ca.issue(request, by: principal)
+                                count += 1
+                            }
+                            return count
+                        }
+                    }
+                    return try await group.reduce(0, +)
+                }
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let cpu = ProcessMemory.cpuSeconds() - cpuBefore
+                try printJSONLine([
+                    "benchmark": "issue", "concurrency": concurrency, "seconds": elapsed, "certificates": issued,
+                    "certificates_per_second": Double(issued) / elapsed, "cpu_us_per_certificate": cpu * 1e6 / Double(max(issued, 1)),
+                    "cores": cpu / elapsed,
                 ])
             }
         }
@@ -272,8 +324,16 @@ enum SyntheticCertificates {
     }
 }
 
-/// This process's memory figures from /proc/self/status (Linux).
+/// This process's memory and CPU figures (Linux).
 enum ProcessMemory {
+    /// User and system CPU time this process has used, in seconds (getrusage).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// A `Vm*` field of /proc/self/status in KiB (VmRSS, VmHWM, …), or -1 where there is none.
     static func kibibytes(_ field: String) -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
