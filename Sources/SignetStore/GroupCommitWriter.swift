@@ -42,6 +42,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Returns once no write is queued or being committed.
+    func waitUntilIdle() async {
+        while lock.withLock({ flushing }) {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     /// The next batch; an empty one means the queue is drained and the next writer starts a new drain.
     private func takeBatch() -> [Job] {
         lock.withLock {

@@ -266,6 +266,24 @@ import Testing
         #expect(queue.threadsEnded(by: Date() + 30))
     }
 
+    @Test("closing a store lets the writes in flight commit, then a write fails with a store error; a reopened store has them")
+    func closeAfterWrites() async throws {
+        let path = TestEnvironment.temporaryDirectory("store") + "/signet.db"
+        let store = try SQLiteStore(path: path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 1...20 { group.addTask { try await store.reserve(Self.pending(String(format: "%02x", i))) } }
+            try await group.waitForAll()
+        }
+        try await store.close()
+        do {
+            try await store.reserve(Self.pending("ff"))
+            Issue.record("a closed store accepted a write")
+        } catch let error as SignetError {
+            #expect(error.code == .storage)
+        }
+        #expect(try await SQLiteStore(path: path).certificates(.init(limit: 100)).count == 20)
+    }
+
     @Test("the audit trail is chained in the database; a direct edit, deletion or reorder is detected")
     func auditTampering() async throws {
         let store = try Self.store()
