@@ -14,6 +14,13 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Micro-benchmarks for Benchmarks/ (HSM signing, CRL generation, store scale).", shouldDisplay: false,
         subcommands: [HSM.self, TSA.self, Issue.self, CRL.self, Populate.self])
 
+    /// Checks a timed benchmark's arguments: `--name` within `range`, and a run of at most ten minutes.
+    static func checkTimed(_ name: String, _ value: Int, in range: ClosedRange<Int>, seconds: Double) throws {
+        guard range.contains(value), seconds > 0, seconds <= 600 else {
+            throw SignetError.malformed("--\(name) must be \(range.lowerBound)...\(range.upperBound) and --seconds 0...600")
+        }
+    }
+
     /// `signet bench hsm`: the raw HSM limit. Generates a throw-away key in the home's token, then signs
     /// one SHA-256 digest in a loop through `HSMKey.signDigest` (C_SignInit + C_Sign), one thread per
     /// session, for a fixed time, and destroys the key.
@@ -30,9 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
                 guard let algorithm = KeyAlgorithm(rawValue: algorithm), [.ecP256, .ecP384, .rsa3072, .rsa4096].contains(algorithm) else {
                     throw SignetError.malformed("Unknown --algorithm '\(self.algorithm)'; use ec-p256 or rsa-3072")
                 }
-                guard (1...64).contains(sessions), seconds > 0, seconds <= 600 else {
-                    throw SignetError.malformed("--sessions must be 1...64 and --seconds 0...600")
-                }
+                try BenchCommand.checkTimed("sessions", sessions, in: 1...64, seconds: seconds)
                 // Only the measured sessions are open: the runtime (and its own pool) is not started.
                 let pool = try SignetRuntime.openPool(try SignetHome.open(options.directory), sessions: sessions)
                 let manager = HSMKeyManager(pool: pool)
@@ -69,9 +74,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard (1...64).contains(threads), seconds > 0, seconds <= 600 else {
-                    throw SignetError.malformed("--threads must be 1...64 and --seconds 0...600")
-                }
+                try BenchCommand.checkTimed("threads", threads, in: 1...64, seconds: seconds)
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
                 let tsa = try runtime.makeTimestampAuthority()
                 let query = try TimeStampReq(
@@ -106,9 +109,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard (1...1024).contains(concurrency), seconds > 0, seconds <= 600 else {
-                    throw SignetError.malformed("--concurrency must be 1...1024 and --seconds 0...600")
-                }
+                try BenchCommand.checkTimed("concurrency", concurrency, in: 1...1024, seconds: seconds)
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
                 let request = IssuanceRequest(profile: profile, csr: try readFile(csr, what: "CSR"), team: team, release: nil, validity: nil)
                 let principal = Principal(name: "signet-bench", role: .ci, team: team)
