@@ -63,9 +63,10 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     /// Closes the store's writer and pool connections now, once every write in flight has committed;
-    /// the store is not to be used afterwards (writes fail). For a process that opened a store of its own for a bulk job and wants its
-    /// memory back at once (a write's page cache is large): left to the last reference going away,
-    /// the connections close when the group commit's finishing task lets go of them, a moment later.
+    /// the store is not to be used afterwards (writes fail). For a process that opened a store of its
+    /// own for a bulk job and wants its memory back at once (a write's page cache is large): left to
+    /// the last reference going away, the connections close when the group commit's finishing task
+    /// lets go of them, a moment later.
     public func close() async throws {
         await writer.waitUntilIdle()
         do {
