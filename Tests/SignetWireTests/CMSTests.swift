@@ -196,7 +196,8 @@ import X509
             let prepared = try PreparedCMSSigner(
                 eContentType: type, digestAlgorithm: .sha256, signerCertificate: tsa.certificate, certificates: certificates,
                 signatureAlgorithm: tsa.algorithm, signedAttributes: attributes)
-            for size in [0, 1, 100, 5000] {
+            // Sizes either side of each length form: short, and one, two and three length octets.
+            for size in [0, 1, 100, 127, 128, 255, 256, 5000, 65_535, 65_536, 70_000] {
                 let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ size) }
                 let digest = Array(SHA256.hash(data: content))
                 let builder = try CMSSignedDataBuilder(

@@ -151,4 +151,61 @@ import X509
         // And the granted response built around it equals the structured one.
         #expect(TimeStampResp.grantedDER(token: fast) == (try TimeStampResp(granted: try ContentInfo(derEncoded: fast)).derBytes()))
     }
+
+    @Test("the prepared TSTInfo writes exactly what the structured TSTInfo writes, field by field")
+    func preparedTSTInfoMatchesStructuredEncoding() throws {
+        let tsa = GeneralName.directoryName(TestSigner.tsa.certificate.subject)
+        let fixed: [(accuracy: Accuracy?, ordering: Bool, tsa: GeneralName?, extensions: [Certificate.Extension])] = [
+            (nil, false, nil, []),
+            (try Accuracy(seconds: 1), false, tsa, []),
+            (try Accuracy(seconds: 1, millis: 1, micros: 999), true, tsa, [Certificate.Extension(oid: [1, 2, 3], critical: false, value: [0x05, 0x00])]),
+        ]
+        var withoutNull = AlgorithmIdentifier.sha384
+        withoutNull.parameters = nil
+        let imprints = [
+            try MessageImprint(hashAlgorithm: .sha256, hashedMessage: [UInt8](repeating: 0xAB, count: 32)),
+            try MessageImprint(hashAlgorithm: withoutNull, hashedMessage: [UInt8](repeating: 0x01, count: 48)),
+            try MessageImprint(hashAlgorithm: .sha512, hashedMessage: [UInt8](repeating: 0xFF, count: 64)),
+            try MessageImprint(hashAlgorithm: AlgorithmIdentifier(algorithm: [1, 2, 3, 4]), hashedMessage: [UInt8](repeating: 9, count: 200)),
+        ]
+        // Serials and nonces: short, long, top bit set, leading zeros, zero nonce; times: fractions
+        // with and without trailing zeros, whole seconds, rounding up into the next second, 1970 and
+        // before, the far future.
+        let serials: [[UInt8]] = [[0x01], [0x7F], [0x80], [0x00, 0x00, 0x05], [UInt8](repeating: 0xC3, count: 20), [UInt8](repeating: 0x11, count: 130)]
+        let nonces: [[UInt8]?] = [nil, [0x00], [0x00, 0xFF, 0x01], [0x7F, 0xEE], [UInt8](repeating: 0x80, count: 21)]
+        let times = [0.123, 0.5, 0.12, 0.001, 0, 0.0004, 0.9996, 0.25].map { referenceTime.addingTimeInterval($0) }
+            + [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -86_400.5), Date(timeIntervalSince1970: 253_402_300_799.25)]
+        var compared = 0
+        for shared in fixed {
+            let prepared = try PreparedTSTInfo(
+                policy: TSPTests.policy, accuracy: shared.accuracy, ordering: shared.ordering, tsa: shared.tsa, extensions: shared.extensions)
+            for (index, serial) in serials.enumerated() {
+                for imprint in imprints {
+                    for nonce in nonces {
+                        let time = times[(index + compared) % times.count]
+                        let structured = try TSTInfo(
+                            policy: TSPTests.policy, messageImprint: imprint, serialNumber: serial, genTime: time, accuracy: shared.accuracy,
+                            ordering: shared.ordering, nonce: nonce, tsa: shared.tsa, extensions: shared.extensions)
+                        let fast = try prepared.encode(messageImprint: imprint, serialNumber: serial, genTime: time, nonce: nonce)
+                        #expect(fast == (try structured.derBytes()), "serial \(serial.count) octets, nonce \(String(describing: nonce)), time \(time)")
+                        compared += 1
+                    }
+                }
+            }
+            for time in times {
+                let structured = try TSTInfo(policy: TSPTests.policy, messageImprint: imprints[0], serialNumber: [1], genTime: time,
+                                             accuracy: shared.accuracy, ordering: shared.ordering, tsa: shared.tsa, extensions: shared.extensions)
+                #expect(try prepared.encode(messageImprint: imprints[0], serialNumber: [1], genTime: time, nonce: nil) == structured.derBytes())
+            }
+            #expect(throws: WireError.self) { try prepared.encode(messageImprint: imprints[0], serialNumber: [0, 0], genTime: referenceTime, nonce: nil) }
+            #expect(throws: WireError.self) {
+                try prepared.encode(messageImprint: imprints[0], serialNumber: [1], genTime: Date(timeIntervalSince1970: 1e13), nonce: nil)
+            }
+        }
+        #expect(compared == 3 * 6 * 4 * 5)
+        #expect(throws: (any Error).self) {
+            let repeated = Certificate.Extension(oid: [1, 2, 3], critical: false, value: [0x05, 0x00])
+            try PreparedTSTInfo(policy: TSPTests.policy, extensions: [repeated, repeated])
+        }
+    }
 }

@@ -33,10 +33,27 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
     }
 
     public func hash<D: DataProtocol>(_ data: D) -> [UInt8] {
+        // Called from generic code (any SigningKey), `D` is not specialized, and swift-crypto's
+        // region-by-region path costs more than the hash of a few hundred octets: contiguous
+        // bytes (every caller's `[UInt8]`) are hashed from their buffer.
+        if let digest = data.withContiguousStorageIfAvailable({ hash(buffer: UnsafeRawBufferPointer($0)) }) { return digest }
         switch self {
         case .sha256: return Array(SHA256.hash(data: data))
         case .sha384: return Array(SHA384.hash(data: data))
         case .sha512: return Array(SHA512.hash(data: data))
+        }
+    }
+
+    private func hash(buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        func digest<H: HashFunction>(_: H.Type) -> [UInt8] {
+            var function = H()
+            function.update(bufferPointer: buffer)
+            return function.finalize().withUnsafeBytes { Array($0) }
+        }
+        switch self {
+        case .sha256: return digest(SHA256.self)
+        case .sha384: return digest(SHA384.self)
+        case .sha512: return digest(SHA512.self)
         }
     }
 

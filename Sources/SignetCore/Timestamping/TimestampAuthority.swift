@@ -35,15 +35,22 @@ public final class TimestampAuthority: Sendable {
 
     private let signerCache = Locked<SignerMaterial?>(nil)
 
-    /// Per-authority material computed once: the certificate hash for ESSCertIDv2 and the chain.
-    struct SignerMaterial {
+    /// Per-authority material computed once: the certificate hash for ESSCertIDv2 and the chain. A
+    /// class, so that handing it to each token is one reference, not a copy of every field.
+    final class SignerMaterial: Sendable {
         let name: String
         let authority: LoadedAuthority
         /// The token's SignedData, signer parts encoded once: with the TSA and issuing certificates
         /// (certReq) and without. Both carry signingCertificateV2 (ESSCertIDv2 of the TSA certificate).
         let withCertificates: PreparedCMSSigner
         let withoutCertificates: PreparedCMSSigner
-        let tsaName: GeneralName
+        /// The TSTInfo fields every token of this authority shares: policy, accuracy, tsa name.
+        let tstInfo: PreparedTSTInfo
+
+        init(name: String, authority: LoadedAuthority, withCertificates: PreparedCMSSigner, withoutCertificates: PreparedCMSSigner, tstInfo: PreparedTSTInfo) {
+            (self.name, self.authority, self.tstInfo) = (name, authority, tstInfo)
+            (self.withCertificates, self.withoutCertificates) = (withCertificates, withoutCertificates)
+        }
     }
 
     public init(ca: CertificateAuthority, serials: TimestampSerialAllocator, accuracy: Accuracy) throws {
@@ -129,12 +136,10 @@ public final class TimestampAuthority: Sendable {
     /// The granted TimeStampResp for an accepted request, signed in the HSM.
     func sign(_ request: TimeStampReq, serial: Int64) throws -> [UInt8] {
         let signer = try material()
-        let info = try TSTInfo(
-            policy: policy, messageImprint: request.messageImprint, serialNumber: serial.bigEndianMagnitude, genTime: ca.clock.now(),
-            accuracy: accuracy, nonce: request.nonce, tsa: signer.tsaName)
-        let content = try info.derBytes()
+        let content = try signer.tstInfo.encode(
+            messageImprint: request.messageImprint, serialNumber: serial.bigEndianMagnitude, genTime: ca.clock.now(), nonce: request.nonce)
         let pending = try (request.certReq ? signer.withCertificates : signer.withoutCertificates)
-            .pending(eContent: content, messageDigest: Array(SHA256.hash(data: content)))
+            .pending(eContent: content, messageDigest: SHA256.hash(data: content).withUnsafeBytes { Array($0) })
         let signature = try signer.authority.key.sign(message: pending.bytesToSign)
         return TimeStampResp.grantedDER(token: try pending.assemble(signature: signature))
     }
@@ -155,7 +160,7 @@ public final class TimestampAuthority: Sendable {
         }
         let material = SignerMaterial(
             name: authority.name, authority: authority, withCertificates: try prepared(chain), withoutCertificates: try prepared([]),
-            tsaName: .directoryName(authority.certificate.subject))
+            tstInfo: try PreparedTSTInfo(policy: policy, accuracy: accuracy, tsa: .directoryName(authority.certificate.subject)))
         signerCache.withLock { $0 = material }
         return material
     }

@@ -4,10 +4,11 @@ import X509
 
 /// A one-signer CMS SignedData for many contents of one type, with everything that does not depend
 /// on the content encoded once: the signer identifier, algorithms, certificates and the constant
-/// signed attributes. Per content it writes the message-digest attribute, sorts the signed
-/// attributes and concatenates. The octets are exactly those of ``CMSSignedDataBuilder`` for the
-/// same inputs (tested); this type exists because the TSA signs thousands of tokens a second with
-/// one certificate, and re-encoding certificates and names per token cost more than the rest.
+/// signed attributes. Per content it puts the message-digest attribute in its place among the
+/// signed attributes (DER SET OF order) and writes each layer once, into a buffer of the final
+/// size. The octets are exactly those of ``CMSSignedDataBuilder`` for the same inputs (tested);
+/// this type exists because the TSA signs thousands of tokens a second with one certificate, and
+/// re-encoding certificates and names per token cost more than the rest.
 public struct PreparedCMSSigner: Sendable {
     public let eContentType: ASN1ObjectIdentifier
     public let digestAlgorithm: AlgorithmIdentifier
@@ -20,6 +21,7 @@ public struct PreparedCMSSigner: Sendable {
     private let signedDataPrefix: [UInt8]
     private let certificateSet: [UInt8]
     private let contentInfoType: [UInt8]
+    private let eContentTypeDER: [UInt8]
 
     /// The content, its signed attributes and what the HSM must sign for it.
     public struct Pending: Sendable {
@@ -46,13 +48,16 @@ public struct PreparedCMSSigner: Sendable {
         self.eContentType = eContentType
         self.digestAlgorithm = digestAlgorithm
         self.digestLength = length
+        // Kept in DER SET OF order, so each content only finds where its message digest goes.
         self.constantAttributes = try ([.contentType(eContentType)] + signedAttributes).map { try $0.derBytes() }
+            .sorted { $0.lexicographicallyPrecedes($1) }
         self.messageDigestType = try ASN1ObjectIdentifier.CMSAttributeType.messageDigest.derBytes()
         self.signerInfoPrefix = try signerInfo.version.derBytes() + signerInfo.sid.derBytes() + digestAlgorithm.derBytes()
         self.signatureAlgorithmDER = try signatureAlgorithm.derBytes()
         self.signedDataPrefix = try reference.signedData(signature: []).version.derBytes() + DERPrimitives.tlv(0x31, try digestAlgorithm.derBytes())
         self.certificateSet = certificates.isEmpty ? [] : DERPrimitives.setOf(0xA0, certificates.map { CMSSignedDataBuilder.encoded($0) })
         self.contentInfoType = try ASN1ObjectIdentifier.CMSContentType.signedData.derBytes()
+        self.eContentTypeDER = try eContentType.derBytes()
     }
 
     /// The signed attributes for one content whose digest is `messageDigest`.
@@ -61,23 +66,57 @@ public struct PreparedCMSSigner: Sendable {
             throw WireError.invariant("Expected a \(digestLength)-octet message digest for \(digestAlgorithm.algorithm), got \(messageDigest.count) octets")
         }
         let digestAttribute = DERPrimitives.tlv(0x30, messageDigestType, DERPrimitives.tlv(0x31, DERPrimitives.tlv(0x04, messageDigest)))
-        return Pending(bytesToSign: DERPrimitives.setOf(0x31, constantAttributes + [digestAttribute]), eContent: eContent, signer: self)
+        let position = constantAttributes.firstIndex { digestAttribute.lexicographicallyPrecedes($0) } ?? constantAttributes.count
+        let length = constantAttributes.reduce(digestAttribute.count) { $0 + $1.count }
+        var set: [UInt8] = []
+        set.reserveCapacity(DERPrimitives.encodedLength(length))
+        DERPrimitives.appendHeader(0x31, length, to: &set)
+        for attribute in constantAttributes[..<position] { set += attribute }
+        set += digestAttribute
+        for attribute in constantAttributes[position...] { set += attribute }
+        return Pending(bytesToSign: set, eContent: eContent, signer: self)
     }
 }
 
 extension PreparedCMSSigner.Pending {
     /// The final DER: a ContentInfo of type id-signedData carrying `signature`.
     public func assemble(signature: [UInt8]) throws -> [UInt8] {
-        var signedAttributes = bytesToSign
-        signedAttributes[0] = 0xA0  // the same SET OF, as [0] IMPLICIT inside the SignerInfo
-        let signerInfo = DERPrimitives.tlv(
-            0x30, signer.signerInfoPrefix, signedAttributes, signer.signatureAlgorithmDER, DERPrimitives.tlv(0x04, signature))
-        var encapsulated = try signer.eContentType.derBytes()
-        if let eContent {
-            encapsulated += DERPrimitives.tlv(0xA0, DERPrimitives.tlv(0x04, eContent))
+        // Lengths first, inside out, then one pass into a buffer of the final size: nesting by
+        // concatenation would copy the certificates once per enclosing layer.
+        let signer = signer
+        let signerInfo = signer.signerInfoPrefix.count + bytesToSign.count + signer.signatureAlgorithmDER.count
+            + DERPrimitives.encodedLength(signature.count)
+        let explicitContent = eContent.map { DERPrimitives.encodedLength($0.count) }
+        let encapsulated = signer.eContentTypeDER.count + (explicitContent.map(DERPrimitives.encodedLength) ?? 0)
+        let signerInfos = DERPrimitives.encodedLength(signerInfo)
+        let signedData = signer.signedDataPrefix.count + DERPrimitives.encodedLength(encapsulated) + signer.certificateSet.count
+            + DERPrimitives.encodedLength(signerInfos)
+        let explicitSignedData = DERPrimitives.encodedLength(signedData)
+        let contentInfo = signer.contentInfoType.count + DERPrimitives.encodedLength(explicitSignedData)
+
+        var out: [UInt8] = []
+        out.reserveCapacity(DERPrimitives.encodedLength(contentInfo))
+        DERPrimitives.appendHeader(0x30, contentInfo, to: &out)
+        out += signer.contentInfoType
+        DERPrimitives.appendHeader(0xA0, explicitSignedData, to: &out)
+        DERPrimitives.appendHeader(0x30, signedData, to: &out)
+        out += signer.signedDataPrefix
+        DERPrimitives.appendHeader(0x30, encapsulated, to: &out)
+        out += signer.eContentTypeDER
+        if let eContent, let explicitContent {
+            DERPrimitives.appendHeader(0xA0, explicitContent, to: &out)
+            DERPrimitives.appendHeader(0x04, eContent.count, to: &out)
+            out += eContent
         }
-        let signedData = DERPrimitives.tlv(
-            0x30, signer.signedDataPrefix, DERPrimitives.tlv(0x30, encapsulated), signer.certificateSet, DERPrimitives.tlv(0x31, signerInfo))
-        return DERPrimitives.tlv(0x30, signer.contentInfoType, DERPrimitives.tlv(0xA0, signedData))
+        out += signer.certificateSet
+        DERPrimitives.appendHeader(0x31, signerInfos, to: &out)
+        DERPrimitives.appendHeader(0x30, signerInfo, to: &out)
+        out += signer.signerInfoPrefix
+        out.append(0xA0)  // the same SET OF, as [0] IMPLICIT inside the SignerInfo
+        out += bytesToSign.dropFirst()
+        out += signer.signatureAlgorithmDER
+        DERPrimitives.appendHeader(0x04, signature.count, to: &out)
+        out += signature
+        return out
     }
 }

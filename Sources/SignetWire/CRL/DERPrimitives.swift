@@ -45,6 +45,27 @@ enum DERPrimitives {
         return tlv(identifier, sorted.reduce(into: [UInt8]()) { $0 += $1 })
     }
 
+    /// The size of a TLV with a single-octet identifier and `contentLength` octets of content.
+    static func encodedLength(_ contentLength: Int) -> Int {
+        2 + longFormOctets(contentLength) + contentLength
+    }
+
+    /// Appends the identifier and length octets of a TLV whose content is `length` octets long: the
+    /// bytes of ``lengthOctets(_:)``, without building an array for them.
+    static func appendHeader(_ identifier: UInt8, _ length: Int, to out: inout [UInt8]) {
+        precondition(length >= 0)
+        out.append(identifier)
+        let count = longFormOctets(length)
+        guard count > 0 else { return out.append(UInt8(length)) }
+        out.append(0x80 | UInt8(count))
+        for index in stride(from: count - 1, through: 0, by: -1) { out.append(UInt8(truncatingIfNeeded: length >> (8 * index))) }
+    }
+
+    /// How many octets follow the first length octet: none in the short form (length < 128).
+    private static func longFormOctets(_ length: Int) -> Int {
+        length < 0x80 ? 0 : (Int.bitWidth - length.leadingZeroBitCount + 7) / 8
+    }
+
     /// The definite-length octets for `length` (X.690 §8.1.3, in DER's shortest form, §10.1).
     static func lengthOctets(_ length: Int) -> [UInt8] {
         precondition(length >= 0)
