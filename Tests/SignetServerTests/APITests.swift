@@ -270,6 +270,18 @@ import X509
             #expect(rootCert.subject == rootCert.issuer)
             let named = try await client.execute(uri: "/ca/issuing-ca-1.crt", method: .get)
             #expect(try Certificate(derEncoded: Array(buffer: named.body)).issuer == rootCert.subject)
+            // Only CA certificates are published here: the OCSP signer and the TSA are authorities too.
+            for other in ["ocsp-signer-1", "timestamping-1", "issuing-ca-2", "issuing-ca-1.crt"] {
+                Self.expectError(try await client.execute(uri: "/ca/\(other).crt", method: .get), .notFound, "not_found")
+            }
+            // A CA that did not exist when asked for is served once rotation records it, and the
+            // issuing alias moves to it; the old one stays published.
+            _ = try await RotationScheduler(ca: f.runtime.ca).rotate("issuing-ca-1", by: Principal(name: "root", role: .admin, team: nil))
+            let successor = try await client.execute(uri: "/ca/issuing-ca-2.crt", method: .get)
+            #expect(successor.status == .ok)
+            let alias = try await client.execute(uri: "/ca/issuing.crt", method: .get)
+            #expect(Array(buffer: alias.body) == Array(buffer: successor.body))
+            #expect(Array(buffer: try await client.execute(uri: "/ca/issuing-ca-1.crt", method: .get).body) == Array(buffer: named.body))
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(Self.body(health)["status"] as? String == "ok")
             _ = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),

@@ -8,6 +8,16 @@ import SignetCore
 struct PublicController {
     let services: SignetServices
     let metrics: PrometheusCollectorRegistry
+    /// CA certificates already served, by authority name. An authority's certificate never changes
+    /// once recorded and authorities are never deleted (retired ones stay published), so a name found
+    /// once is answered from memory; a name not found is asked of the store every time, so a CA
+    /// created by rotation, here or in another process, is served as soon as it is recorded.
+    private let servedCertificates = Locked<[String: [UInt8]]>([:])
+
+    init(services: SignetServices, metrics: PrometheusCollectorRegistry) {
+        self.services = services
+        self.metrics = metrics
+    }
 
     func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
         table.add(router, .get, "/ca/{file}", caCertificate)
@@ -23,17 +33,26 @@ struct PublicController {
         guard file.hasSuffix(".crt") else { throw SignetError.notFound("CA certificates are served as /ca/<name>.crt") }
         let name = String(file.dropLast(4))
         let aliases = ["root": "root-ca", "issuing": "issuing-ca"]
-        let authorities = try await services.repository.authorities()
-        let match: AuthorityRecord?
+        let der: [UInt8]
         if let profile = aliases[name] {
-            match = authorities.filter { $0.profile == profile && $0.state == .active }.max { $0.generation < $1.generation }
+            // Which authority an alias names changes with rotation: always asked of the store.
+            let newest = try await services.repository.authorities().filter { $0.profile == profile && $0.state == .active }.max { $0.generation < $1.generation }
+            guard let newest else { throw SignetError.notFound("No active \(profile) to serve as \(file)") }
+            der = newest.certificateDER
+        } else if let served = servedCertificates.withLock({ $0[name] }) {
+            der = served
         } else {
-            match = authorities.first { $0.name == name && ($0.kind == Profile.Kind.rootCA.rawValue || $0.kind == Profile.Kind.issuingCA.rawValue) }
+            // By name, the URL in every certificate's AIA: one row, however many generations rotation left.
+            let caKinds = [Profile.Kind.rootCA.rawValue, Profile.Kind.issuingCA.rawValue]
+            guard let authority = try await services.repository.authority(named: name), caKinds.contains(authority.kind) else {
+                throw SignetError.notFound("No CA certificate named \(name)")
+            }
+            der = authority.certificateDER
+            servedCertificates.withLock { $0[name] = der }
         }
-        guard let authority = match else { throw SignetError.notFound("No CA certificate named \(name)") }
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=3600"
-        return JSONBody.bytes(authority.certificateDER, contentType: "application/pkix-cert", extra: headers)
+        return JSONBody.bytes(der, contentType: "application/pkix-cert", extra: headers)
     }
 
     struct Health: Encodable {
