@@ -37,11 +37,7 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, Codable {
         // region-by-region path costs more than the hash of a few hundred octets: contiguous
         // bytes (every caller's `[UInt8]`) are hashed from their buffer.
         if let digest = data.withContiguousStorageIfAvailable({ hash(buffer: UnsafeRawBufferPointer($0)) }) { return digest }
-        switch self {
-        case .sha256: return Array(SHA256.hash(data: data))
-        case .sha384: return Array(SHA384.hash(data: data))
-        case .sha512: return Array(SHA512.hash(data: data))
-        }
+        return Array(data).withUnsafeBytes { hash(buffer: $0) }
     }
 
     private func hash(buffer: UnsafeRawBufferPointer) -> [UInt8] {

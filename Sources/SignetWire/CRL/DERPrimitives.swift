@@ -30,11 +30,9 @@ enum DERPrimitives {
     /// layer, where nested `appendConstructedNode` calls shift the content for every long length.
     static func tlv(_ identifier: UInt8, _ parts: [UInt8]...) -> [UInt8] {
         let length = parts.reduce(0) { $0 + $1.count }
-        let lengthOctets = lengthOctets(length)
         var out: [UInt8] = []
-        out.reserveCapacity(1 + lengthOctets.count + length)
-        out.append(identifier)
-        out += lengthOctets
+        out.reserveCapacity(encodedLength(length))
+        appendHeader(identifier, length, to: &out)
         for part in parts { out += part }
         return out
     }
@@ -50,11 +48,15 @@ enum DERPrimitives {
         2 + longFormOctets(contentLength) + contentLength
     }
 
-    /// Appends the identifier and length octets of a TLV whose content is `length` octets long: the
-    /// bytes of ``lengthOctets(_:)``, without building an array for them.
+    /// Appends the identifier and length octets of a TLV whose content is `length` octets long.
     static func appendHeader(_ identifier: UInt8, _ length: Int, to out: inout [UInt8]) {
-        precondition(length >= 0)
         out.append(identifier)
+        appendLength(length, to: &out)
+    }
+
+    /// Appends the definite-length octets for `length` (X.690 §8.1.3, in DER's shortest form, §10.1).
+    private static func appendLength(_ length: Int, to out: inout [UInt8]) {
+        precondition(length >= 0)
         let count = longFormOctets(length)
         guard count > 0 else { return out.append(UInt8(length)) }
         out.append(0x80 | UInt8(count))
@@ -68,15 +70,9 @@ enum DERPrimitives {
 
     /// The definite-length octets for `length` (X.690 §8.1.3, in DER's shortest form, §10.1).
     static func lengthOctets(_ length: Int) -> [UInt8] {
-        precondition(length >= 0)
-        if length < 0x80 { return [UInt8(length)] }
         var octets: [UInt8] = []
-        var remaining = length
-        while remaining > 0 {
-            octets.insert(UInt8(truncatingIfNeeded: remaining), at: 0)
-            remaining >>= 8
-        }
-        return [0x80 | UInt8(octets.count)] + octets
+        appendLength(length, to: &octets)
+        return octets
     }
 
     /// The range of the content octets of the TLV starting at `offset`, and the TLV's end. Only

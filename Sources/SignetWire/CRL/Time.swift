@@ -137,6 +137,13 @@ extension GeneralizedTime {
     /// requires of genTime: no trailing zeros, and no "." at all when the fraction is zero.
     /// (swift-asn1 would print a `Double` fraction, which may carry binary rounding noise.)
     init(millisecondsOf date: Date) throws {
+        let (components, fraction) = try Self.millisecondParts(of: date)
+        try self.init(components, fractionDigits: fraction[...])
+    }
+
+    /// `date` rounded to the nearest millisecond: its whole-second components and the fraction's
+    /// decimal digits without trailing zeros (none for a whole second).
+    static func millisecondParts(of date: Date) throws -> (UTCComponents, fractionDigits: [UInt8]) {
         let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded()
         guard milliseconds.isFinite, abs(milliseconds) < 1e15 else {
             throw WireError.invariant("Expected a date in the years 0000 through 9999, got \(date)")
@@ -148,10 +155,14 @@ extension GeneralizedTime {
         if fraction != 0 {
             var width = 3
             while fraction % 10 == 0 { fraction /= 10; width -= 1 }
-            digits = Array(String(fraction).utf8)
-            digits.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count), at: 0)
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            for _ in 0..<width {
+                digits.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+                divisor /= 10
+            }
         }
-        try self.init(UTCComponents(secondsSince1970: seconds), fractionDigits: digits[...])
+        return (try UTCComponents(secondsSince1970: seconds), digits)
     }
 }
 

@@ -88,13 +88,7 @@ public struct PreparedTSTInfo: Sendable {
     /// GeneralizedTime's content for `date` rounded to the millisecond: `YYYYMMDDHHMMSS[.fff]Z` with
     /// the fraction's trailing zeros, and a bare ".", dropped (RFC 3161 §2.4.2).
     static func generalizedTime(_ date: Date) throws -> [UInt8] {
-        let milliseconds = (date.timeIntervalSince1970 * 1_000).rounded()
-        guard milliseconds.isFinite, abs(milliseconds) < 1e15 else {
-            throw WireError.invariant("Expected a date in the years 0000 through 9999, got \(date)")
-        }
-        let total = Int64(milliseconds)
-        let seconds = total >= 0 ? total / 1_000 : (total - 999) / 1_000
-        let time = try UTCComponents(secondsSince1970: seconds)
+        let (time, fraction) = try GeneralizedTime.millisecondParts(of: date)
         var out: [UInt8] = []
         out.reserveCapacity(19)
         func digits(_ value: Int, _ count: Int) {
@@ -111,12 +105,9 @@ public struct PreparedTSTInfo: Sendable {
         digits(time.hour, 2)
         digits(time.minute, 2)
         digits(time.second, 2)
-        var fraction = Int(total - seconds * 1_000)
-        if fraction != 0 {
-            var width = 3
-            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        if !fraction.isEmpty {
             out.append(UInt8(ascii: "."))
-            digits(fraction, width)
+            out += fraction
         }
         out.append(UInt8(ascii: "Z"))
         return out
@@ -124,16 +115,19 @@ public struct PreparedTSTInfo: Sendable {
 
     /// The encoded size of a non-negative INTEGER with this magnitude (no leading zero octets).
     static func integerLength(_ magnitude: ArraySlice<UInt8>) -> Int {
-        let content = magnitude.isEmpty || magnitude.first! & 0x80 != 0 ? magnitude.count + 1 : magnitude.count
-        return DERPrimitives.encodedLength(content)
+        DERPrimitives.encodedLength(magnitude.count + (needsSignOctet(magnitude) ? 1 : 0))
     }
 
     /// A non-negative INTEGER: a 0x00 sign octet before a magnitude whose top bit is set, and
     /// `INTEGER 0` for an empty one.
     static func appendInteger(_ magnitude: ArraySlice<UInt8>, to out: inout [UInt8]) {
-        let signOctet = magnitude.isEmpty || magnitude.first! & 0x80 != 0
+        let signOctet = needsSignOctet(magnitude)
         DERPrimitives.appendHeader(0x02, magnitude.count + (signOctet ? 1 : 0), to: &out)
         if signOctet { out.append(0) }
         out += magnitude
+    }
+
+    private static func needsSignOctet(_ magnitude: ArraySlice<UInt8>) -> Bool {
+        magnitude.first.map { $0 & 0x80 != 0 } ?? true
     }
 }
