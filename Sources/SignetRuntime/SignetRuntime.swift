@@ -27,8 +27,12 @@ public final class SignetRuntime: Sendable {
         self.store = store
         self.keyManager = keyManager
         self.clock = clock
+        let crlValidity = try ValidityDuration(parsing: home.config.crl.nextUpdate)
+        guard crlValidity <= CRLIssuer.maximumValidity else {
+            throw SignetError.configuration("crl.next_update \(crlValidity) exceeds the 7-day maximum")
+        }
         self.ca = CertificateAuthority(profiles: profiles, custodian: keyManager, repository: store, clock: clock,
-                                       urls: try AuthorityURLs(baseURL: home.config.baseURL))
+                                       urls: try AuthorityURLs(baseURL: home.config.baseURL), crlValidity: crlValidity)
     }
 
     /// Opens an existing home. Fails if it was never initialised, the HSM cannot be reached, or an

@@ -41,6 +41,31 @@ extension SQLiteStore {
         }
     }
 
+    public func recordCRL(_ crl: PublishedCRL) async throws {
+        try await write("recording CRL \(crl.number) of \(crl.issuer)") { db in try Self.upsertCRL(crl, in: db) }
+    }
+
+    /// Keeps the higher-numbered of the recorded CRL and `crl`.
+    static func upsertCRL(_ crl: PublishedCRL, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO crls (issuer, number, this_update, next_update, entries, der) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update,
+                next_update = excluded.next_update, entries = excluded.entries, der = excluded.der
+            WHERE excluded.number > crls.number
+            """, arguments: [crl.issuer, crl.number, crl.thisUpdate.timeIntervalSince1970, crl.nextUpdate.timeIntervalSince1970,
+                             crl.entries, Data(crl.der)])
+    }
+
+    public func latestCRL(issuer: String) async throws -> PublishedCRL? {
+        try await readPoint("reading the CRL of \(issuer)") { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT number, this_update, next_update, entries, der FROM crls WHERE issuer = ?"),
+                             arguments: [issuer]).map { row in
+                PublishedCRL(issuer: issuer, number: row[0], thisUpdate: Date(timeIntervalSince1970: row[1]),
+                             nextUpdate: Date(timeIntervalSince1970: row[2]), entries: row[3], der: [UInt8](row[4] as Data))
+            }
+        }
+    }
+
     public func reserveTimestampSerials(count: Int, event: AuditEvent) async throws -> Range<Int64> {
         try await write("reserving TSA serials") { db in
             try db.execute(sql: "INSERT OR IGNORE INTO counters (name, value) VALUES ('tsa_serial', 0)")

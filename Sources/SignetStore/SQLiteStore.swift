@@ -246,6 +246,21 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 CREATE INDEX certificates_by_status ON certificates(status, not_after);
                 """)
         }
+        migrator.registerMigration("v9-recorded-crls") { db in
+            // The newest signed CRL of each issuer, whichever process signed it: a server serves a CA's
+            // CRL from here until it has signed one itself (a CA created by `signet rotate` in another
+            // process is served from the moment it exists).
+            try db.execute(sql: """
+                CREATE TABLE crls (
+                    issuer TEXT PRIMARY KEY,
+                    number INTEGER NOT NULL,
+                    this_update REAL NOT NULL,
+                    next_update REAL NOT NULL,
+                    entries INTEGER NOT NULL,
+                    der BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -327,13 +342,30 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     public func recordPendingKey(_ key: KeyRecord, event: AuditEvent) async throws {
         try await write("recording key \(key.label)") { db in
-            try db.execute(sql: """
-                INSERT INTO keys (id, label, algorithm, purpose, state, created_at, destroyed_at, team, release)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [key.id, key.label, key.algorithm.rawValue, key.purpose.rawValue, key.state.rawValue,
-                                 key.createdAt.timeIntervalSince1970, key.destroyedAt?.timeIntervalSince1970, key.team, key.release])
+            try Self.insertKey(key, in: db)
             try Self.appendAudit(event, in: db)
         }
+    }
+
+    public func recordPendingKey(_ key: KeyRecord, maxLivePerTeam: Int, event: AuditEvent) async throws {
+        try await write("recording key \(key.label)") { db in
+            let live = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM keys WHERE team IS ? AND purpose = ? AND state IN ('pending', 'active')",
+                                        arguments: [key.team, key.purpose.rawValue]) ?? 0
+            guard live < maxLivePerTeam else {
+                throw SignetError.refused("Team \(key.team ?? "(none)") already holds \(live) live \(key.purpose.rawValue) keys, the limit of its profile "
+                    + "(key.max_live_per_team); revoke the certificates of releases that no longer need signing (their keys are then destroyed) or raise the limit")
+            }
+            try Self.insertKey(key, in: db)
+            try Self.appendAudit(event, in: db)
+        }
+    }
+
+    private static func insertKey(_ key: KeyRecord, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO keys (id, label, algorithm, purpose, state, created_at, destroyed_at, team, release)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [key.id, key.label, key.algorithm.rawValue, key.purpose.rawValue, key.state.rawValue,
+                             key.createdAt.timeIntervalSince1970, key.destroyedAt?.timeIntervalSince1970, key.team, key.release])
     }
 
     public func keys() async throws -> [KeyRecord] {
@@ -423,8 +455,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         return record
     }
 
-    public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, events: [AuditEvent]) async throws {
+    public func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, firstCRL: PublishedCRL?, events: [AuditEvent]) async throws {
         try await write("recording authority \(authority.name)") { db in
+            if let firstCRL {
+                // A new issuer has no CRL number yet: its first CRL takes the number it carries (1).
+                try db.execute(sql: "INSERT INTO crl_numbers (issuer, number) VALUES (?, ?)", arguments: [firstCRL.issuer, firstCRL.number])
+                try Self.upsertCRL(firstCRL, in: db)
+            }
             if let superseding {
                 try Self.supersede(superseding, at: authority.createdAt, in: db)
             }
@@ -444,11 +481,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         }
     }
 
-    public func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord {
+    public func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, superseding: [String], events: [AuditEvent]) async throws -> CertificateRecord {
         try await write("recording the certificate of key \(keyID)") { db in
             let record = try Self.completeCertificate(serial: serial, der: der, in: db)
             try db.execute(sql: "UPDATE keys SET state = 'active' WHERE id = ? AND state = 'pending'", arguments: [keyID])
             guard db.changesCount == 1 else { throw SignetError.conflict("Key \(keyID) is not pending") }
+            for old in superseding {
+                try db.execute(sql: "UPDATE keys SET state = 'retiring' WHERE id = ? AND state = 'active'", arguments: [old])
+            }
             for event in events { try Self.appendAudit(event, in: db) }
             return record
         }

@@ -104,4 +104,62 @@ import Testing
         let noToken = try ProcessRunner.signet(["sign", "--release", "v2", "--in", file, "--out", work + "/x.p7s"], environment: ["SIGNET_TOKEN": nil, "SIGNET_URL": server.baseURL])
         #expect(!noToken.succeeded && noToken.stderr.contains("SIGNET_TOKEN"))
     }
+
+    @Test("signet init after a forced rotation of the issuing CA changes nothing: no second TSA, no new authority, key or audit entry")
+    func initAfterRotationChangesNothing() throws {
+        let (home, _) = try Self.makeHome()
+        try OpenSSL.check(ProcessRunner.signet(["rotate", "--issuer", "issuing-ca-1", "--home", home], environment: ["SIGNET_HSM_PIN": nil]), "rotate")
+        func state() throws -> [String] {
+            try Self.sql(home, "SELECT name || ':' || state FROM authorities ORDER BY name")
+                + Self.sql(home, "SELECT id || ':' || state FROM keys ORDER BY id")
+                + Self.sql(home, "SELECT COUNT(*) FROM audit_log")
+        }
+        let before = try state()
+        let again = try OpenSSL.check(ProcessRunner.signet(["init", "--home", home], environment: ["SIGNET_HSM_PIN": nil]), "init again")
+        #expect(try state() == before, "init changed the home: \(again.output)")
+        #expect(try Self.sql(home, "SELECT name FROM authorities WHERE profile = 'timestamping' AND state = 'active'") == ["timestamping-1"])
+        #expect(try Self.tokenKeyIDs(home) == Set(try Self.sql(home, "SELECT id FROM keys WHERE state = 'active'")))
+    }
+
+    @Test("a CA made by `signet rotate` beside a running server has its CRL served from the first request, and what it issues passes Java's CRL-only PKIX validation at once")
+    func rotatedIssuerCRLServedAtOnce() async throws {
+        let s = try TimestampInteropTests.setup()
+        defer { s.server.stop() }
+        let rotated = try OpenSSL.check(s.signet(["rotate", "--issuer", "issuing-ca-1"]), "rotate")
+        #expect(rotated.output.contains("issuing-ca-1 → issuing-ca-2"), "\(rotated.output)")
+        // The first request after the other process committed the new CA.
+        let crl = try await HTTPClient.request(s.server.baseURL + "/crl/issuing-ca-2.crl")
+        #expect(crl.status == 200, "the new issuer's CRL is not served: \(crl.status) \(crl.text)")
+        let issuing2 = s.work + "/issuing-ca-2.pem", crlFile = s.work + "/issuing-ca-2.crl"
+        try OpenSSL.check(s.signet(["ca", "export", "issuing-ca-2", "--pem", "--out", issuing2]), "export")
+        try Data(crl.body).write(to: URL(fileURLWithPath: crlFile))
+        let checked = try ProcessRunner.run("openssl", ["crl", "-inform", "DER", "-in", crlFile, "-CAfile", issuing2, "-noout", "-crlnumber"])
+        #expect(checked.stderr.contains("verify OK") && checked.output.contains("crlNumber=0x01"), "\(checked.output) \(checked.stderr)")
+
+        // A certificate from the new CA, issued by yet another process, validates at once with CRLs only.
+        let (csr, _) = try OpenSSL.makeCSR("ec:P-256", in: TestEnvironment.temporaryDirectory("dev", in: s.work))
+        let chain = s.work + "/leaf-chain.pem"
+        try OpenSSL.check(s.signet(["issue", "--profile", "prerelease-codesign", "--csr", csr, "--team", "payments", "--out", chain]), "issue")
+        let issuer = try OpenSSL.check(ProcessRunner.run("openssl", ["x509", "-in", chain, "-noout", "-issuer", "-serial"]), "x509").output
+        #expect(issuer.contains("issuing-ca-2") || issuer.contains("Issuing CA 2"), "\(issuer)")
+        let valid = try JavaPKIX.validateWithCRLs(rootPEM: s.root, chainPEM: chain)
+        #expect(valid.output.contains("VALID") && valid.succeeded, "\(valid.output) \(valid.stderr)")
+
+        // The same validation fails once the certificate is revoked: the check above really used the CRL.
+        let serial = try #require(issuer.split(separator: "\n").first { $0.hasPrefix("serial=") }?.dropFirst("serial=".count)).lowercased()
+        try OpenSSL.check(s.signet(["revoke", String(serial), "--reason", "keyCompromise"]), "revoke")
+        var revoked: ProcessResult?
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(250))
+            let crlNow = try await HTTPClient.request(s.server.baseURL + "/crl/issuing-ca-2.crl")
+            try Data(crlNow.body).write(to: URL(fileURLWithPath: crlFile))
+            let text = try ProcessRunner.run("openssl", ["crl", "-inform", "DER", "-in", crlFile, "-noout", "-text"]).output
+            if text.uppercased().contains(String(serial).uppercased()) {
+                revoked = try JavaPKIX.validateWithCRLs(rootPEM: s.root, chainPEM: chain)
+                break
+            }
+        }
+        let refused = try #require(revoked, "the revocation never reached the served CRL")
+        #expect(!refused.succeeded && refused.output.contains("revoked"), "\(refused.output) \(refused.stderr)")
+    }
 }

@@ -74,7 +74,7 @@ import X509
         // Each certificate issued during the year verifies against its own chain at its issuance time.
         let work = TestEnvironment.temporaryDirectory("year")
         let rootPath = work + "/root.pem"
-        try try runtime.ca.authority(named: "root-ca-1").certificate.serializeAsPEM().pemString.write(toFile: rootPath, atomically: true, encoding: .utf8)
+        try runtime.ca.authority(named: "root-ca-1").certificate.serializeAsPEM().pemString.write(toFile: rootPath, atomically: true, encoding: .utf8)
         #expect(Set(issued.map(\.issuerName)).count >= 4)
         for (index, item) in issued.enumerated() {
             let leaf = work + "/leaf\(index).pem", issuer = work + "/issuer\(index).pem"

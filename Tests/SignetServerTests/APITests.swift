@@ -23,8 +23,8 @@ import X509
         func token(_ name: String) -> String { tokens[name]! }
     }
 
-    static func fixture(clock: any SignetClock = SystemClock()) async throws -> Fixture {
-        let runtime = try await TestEnvironment.makeRuntime(clock: clock)
+    static func fixture(clock: any SignetClock = SystemClock(), profiles: String? = nil) async throws -> Fixture {
+        let runtime = try await TestEnvironment.makeRuntime(profiles: profiles, clock: clock)
         let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
                                           timestamping: try runtime.makeTimestampAuthority())
         var fixture = Fixture(runtime: runtime, services: services, app: try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical)))

@@ -46,14 +46,58 @@ import X509
 
             let rotated = try await client.execute(uri: "/api/v1/releases/v1.0.0/key?rotate=true", method: .post, headers: API.headers(f.token("ci")))
             #expect(rotated.status == .created)
-            #expect(API.body(rotated)["key_id"] as? String != keyID)
+            let newKeyID = try #require(API.body(rotated)["key_id"] as? String)
+            #expect(newKeyID != keyID)
+            // The replaced key cannot sign from the moment the rotation answered; the new one can.
+            let old = try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(f.token("ci")), body: Self.signBody(digest))
+            API.expectError(old, .conflict, "conflict")
+            let new = try await client.execute(uri: "/api/v1/keys/\(newKeyID)/sign", method: .post, headers: API.headers(f.token("ci")), body: Self.signBody(digest))
+            #expect(new.status == .ok)
+            let again2 = try await client.execute(uri: "/api/v1/releases/v1.0.0/key", method: .post, headers: API.headers(f.token("ci")))
+            #expect(API.body(again2)["key_id"] as? String == newKeyID)
         }
-        // The key is in the token, sensitive and non-extractable; signatures were audited.
+        // The new key is in the token, sensitive and non-extractable; the replaced one is destroyed there
+        // and recorded so; signatures were audited.
         let keys = try await f.runtime.store.keys().filter { $0.purpose == .release }
         #expect(keys.count == 2 && keys.allSatisfy { $0.team == "payments" && $0.release == "v1.0.0" })
-        for key in keys { #expect(try f.runtime.keyManager.protection(of: key.reference).isFullyProtected) }
+        let live = keys.filter { $0.state == .active }
+        #expect(live.count == 1)
+        for key in live { #expect(try f.runtime.keyManager.protection(of: key.reference).isFullyProtected) }
+        let replaced = try #require(keys.first { $0.state != .active })
+        #expect(replaced.state == .destroyed)
+        #expect(!(try f.runtime.keyManager.listKeys().contains { $0.reference.idHex == replaced.id }))
+        let retire = try await f.runtime.store.auditEntries(after: 0, limit: 10_000).filter { $0.event.action == "key.retire" && $0.event.target == replaced.id }
+        #expect(retire.count == 1 && retire[0].event.details["reason"] == "superseded by rotation")
         let audit = try await f.runtime.store.auditEntries(after: 0, limit: 10_000).filter { $0.event.action == "signature.remote" }
-        #expect(audit.count == 1 && audit[0].event.actor == "ci" && audit[0].event.details["digest"]?.count == 64)
+        #expect(audit.count == 2 && audit.allSatisfy { $0.event.actor == "ci" && $0.event.details["digest"]?.count == 64 })
+    }
+
+    @Test("a team holds at most key.max_live_per_team live release keys; a rotation takes the place of the key it replaces")
+    func liveKeyLimit() async throws {
+        let profiles = try TestEnvironment.profilesVariant(["ci-release.yaml": { $0.replacingOccurrences(of: "max_live_per_team: 50", with: "max_live_per_team: 2") }])
+        let f = try await API.fixture(profiles: profiles)
+        try await f.app.test(.router) { client in
+            func key(_ release: String, rotate: Bool = false, token: String = "ci") async throws -> TestResponse {
+                try await client.execute(uri: "/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", method: .post, headers: API.headers(f.token(token)))
+            }
+            #expect(try await key("v1").status == .created)
+            #expect(try await key("v2").status == .created)
+            let third = try await key("v3")
+            API.expectError(third, .unprocessableContent, "policy_refused")
+            #expect((API.body(third)["error"] as? [String: String])?["message"]?.contains("max_live_per_team") == true)
+            // Asking again for a live release is not a new key; rotating one replaces it.
+            #expect(try await key("v1").status == .ok)
+            #expect(try await key("v2", rotate: true).status == .created)
+            API.expectError(try await key("v3"), .unprocessableContent, "policy_refused")
+            // Another team has its own allowance.
+            #expect(try await key("v3", token: "teamadmin").status == .created)
+        }
+        let live = try await f.runtime.store.keys().filter { $0.purpose == .release && $0.team == "payments" && ($0.state == .active || $0.state == .pending) }
+        #expect(live.count == 2)
+        // A refused request left nothing behind: no key in the token beyond the live ones.
+        let inToken = Set(try f.runtime.keyManager.listKeys().map(\.reference.idHex))
+        let releaseKeys = try await f.runtime.store.keys().filter { $0.purpose == .release && $0.team == "payments" }
+        #expect(releaseKeys.filter { inToken.contains($0.id) }.count == 2)
     }
 
     @Test("refusals: wrong role, other team, wrong digest length, revoked, retired")

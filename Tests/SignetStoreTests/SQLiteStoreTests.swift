@@ -300,7 +300,7 @@ import Testing
         #expect(AuditChain.firstBreak(in: try await store2.auditEntries(after: 0, limit: 100))?.0.sequence == 5)
     }
 
-    @Test("a pending key becomes active only together with its authority, in one transaction")
+    @Test("a pending key becomes active only together with its authority and its first CRL, in one transaction")
     func authorityCommit() async throws {
         let store = try Self.store()
         let key = KeyRecord(id: "aa", label: "signet/root-ca-1", algorithm: .ecP384, purpose: .rootCA, state: .pending, createdAt: Date())
@@ -311,13 +311,35 @@ import Testing
         // Wrong serial: nothing of the three changes must stick.
         var broken = authority
         broken.certificateSerial = "ffff"
-        await #expect(throws: SignetError.self) { try await store.completeAuthority(broken, der: [1], superseding: nil, events: []) }
+        let firstCRL = PublishedCRL(issuer: "root-ca-1", number: 1, thisUpdate: Date(timeIntervalSince1970: 1_000),
+                                    nextUpdate: Date(timeIntervalSince1970: 87_400), entries: 0, der: [0x30, 0x00])
+        await #expect(throws: SignetError.self) { try await store.completeAuthority(broken, der: [1], superseding: nil, firstCRL: firstCRL, events: []) }
         #expect(try await store.key(id: "aa")?.state == .pending)
         #expect(try await store.authorities().isEmpty)
+        #expect(try await store.latestCRL(issuer: "root-ca-1") == nil)
 
-        try await store.completeAuthority(authority, der: [1], superseding: nil, events: [Self.event("authority.create", "root-ca-1")])
+        try await store.completeAuthority(authority, der: [1], superseding: nil, firstCRL: firstCRL, events: [Self.event("authority.create", "root-ca-1")])
         #expect(try await store.key(id: "aa")?.state == .active)
         #expect(try await store.authority(named: "root-ca-1")?.certificateSerial == "0101")
         #expect(try await store.certificate(serial: "0101")?.status == .valid)
+        #expect(try await store.latestCRL(issuer: "root-ca-1") == firstCRL)
+        // The CA's numbering continues after its first CRL (RFC 5280 §5.2.3: strictly increasing).
+        #expect(try await store.nextCRLNumber(issuer: "root-ca-1", event: Self.event("crl.publish", "root-ca-1")) == 2)
+    }
+
+    @Test("a recorded CRL is replaced only by a higher-numbered one")
+    func crlRecordKeepsNewest() async throws {
+        let store = try Self.store()
+        func crl(_ number: Int64) -> PublishedCRL {
+            PublishedCRL(issuer: "issuing-ca-1", number: number, thisUpdate: Date(timeIntervalSince1970: Double(number)),
+                         nextUpdate: Date(timeIntervalSince1970: Double(number) + 100), entries: Int(number), der: [0x30, UInt8(number)])
+        }
+        #expect(try await store.latestCRL(issuer: "issuing-ca-1") == nil)
+        try await store.recordCRL(crl(3))
+        try await store.recordCRL(crl(2))
+        #expect(try await store.latestCRL(issuer: "issuing-ca-1") == crl(3))
+        try await store.recordCRL(crl(4))
+        #expect(try await store.latestCRL(issuer: "issuing-ca-1") == crl(4))
+        #expect(try await store.latestCRL(issuer: "issuing-ca-2") == nil)
     }
 }

@@ -13,6 +13,9 @@ public final class CertificateAuthority: Sendable {
     public let repository: any SignetRepository
     public let clock: any SignetClock
     public let urls: AuthorityURLs
+    /// nextUpdate - thisUpdate of the CRLs the CA's authorities sign; here for a new CA's first CRL,
+    /// which is signed when the CA is made (``createAuthority(profile:parent:by:state:superseding:)``).
+    public let crlValidity: ValidityDuration
     let serials = SerialNumberGenerator()
     let linter = CertificateLinter()
     private let loaded = Locked<[String: LoadedAuthority]>([:])
@@ -36,7 +39,9 @@ public final class CertificateAuthority: Sendable {
     /// Certificates are backdated by this much to tolerate relying parties' clock skew.
     public static let backdate: TimeInterval = 60
 
-    public init(profiles: ProfileSet, custodian: any KeyCustodian, repository: any SignetRepository, clock: any SignetClock, urls: AuthorityURLs) {
+    public init(profiles: ProfileSet, custodian: any KeyCustodian, repository: any SignetRepository, clock: any SignetClock, urls: AuthorityURLs,
+                crlValidity: ValidityDuration = .hours(24)) {
+        self.crlValidity = min(crlValidity, CRLIssuer.maximumValidity)
         self.profiles = profiles
         self.custodian = custodian
         self.repository = repository
@@ -139,24 +144,46 @@ public final class CertificateAuthority: Sendable {
         return chain
     }
 
-    /// Creates whatever part of the hierarchy is missing: root, issuing CA, OCSP signer, TSA.
-    /// Returns the names of the authorities created; empty when everything already existed.
+    /// Creates whatever part of the hierarchy is missing: root, issuing CA, TSA, and an OCSP signer
+    /// for every CA that holds its key. Returns the names of the authorities created; empty when
+    /// everything already existed.
+    ///
+    /// "Missing" means what the rotation scheduler means by it, so that `signet init` on a home the
+    /// scheduler has rotated creates nothing: a root, issuing CA or TSA profile is satisfied by any
+    /// active authority of the profile, whichever parent certified it (after an issuing CA rotates,
+    /// the TSA certified by its predecessor stays active until its own rotation), and OCSP signers are
+    /// ensured per CA exactly as the scheduler does.
     public func bootstrap(by principal: Principal) async throws -> [String] {
         try await reconcilePendingKeys(by: principal)
         try await loadAuthorities()
         var created: [String] = []
-        let order: [Profile.Kind] = [.rootCA, .issuingCA, .ocspSigner, .timestamping]
-        for kind in order {
+        for kind in [Profile.Kind.rootCA, .issuingCA, .timestamping] {
             for profile in profiles.profiles(of: kind) {
-                let parent: LoadedAuthority? = profile.isSelfSigned ? nil : try activeAuthority(profile: profile.issuer)
-                let exists = authorities.contains { $0.record.profile == profile.name && $0.record.state == .active && $0.record.parent == parent?.name }
+                let exists = authorities.contains { $0.record.profile == profile.name && $0.record.state == .active }
                 if !exists {
+                    let parent: LoadedAuthority? = profile.isSelfSigned ? nil : try activeAuthority(profile: profile.issuer)
                     created.append(try await createAuthority(profile: profile, parent: parent, by: principal).name)
                 }
             }
         }
+        created += try await ensureOCSPSigners(by: principal)
         if !created.isEmpty {
             try await repository.append(AuditEvent(time: clock.now(), principal: principal, action: AuditAction.caInit, target: nil, details: ["created": created.joined(separator: ",")]))
+        }
+        return created
+    }
+
+    /// Every CA that holds its key (active or retiring) answers OCSP through a delegated signer of
+    /// its own (RFC 6960 §4.2.2.2); creates the ones missing and returns their names.
+    public func ensureOCSPSigners(by principal: Principal) async throws -> [String] {
+        var created: [String] = []
+        for profile in profiles.profiles(of: .ocspSigner) {
+            for issuer in authorities where issuer.record.profile == profile.issuer && (issuer.record.state == .active || issuer.record.state == .retiring) {
+                let hasSigner = authorities.contains { $0.record.profile == profile.name && $0.record.parent == issuer.name && $0.record.state == .active }
+                if !hasSigner {
+                    created.append(try await createAuthority(profile: profile, parent: issuer, by: principal).name)
+                }
+            }
         }
         return created
     }
@@ -209,18 +236,28 @@ public final class CertificateAuthority: Sendable {
                 name: name, profile: profile.name, kind: profile.kind.rawValue, generation: generation, keyID: reference.idHex,
                 parent: parent?.name, certificateSerial: record.serial, certificateDER: der, state: state,
                 createdAt: now, notAfter: certificate.notValidAfter, rotateAt: rotateAt)
+            let loadedAuthority = LoadedAuthority(record: authority, certificate: certificate, key: key)
             var events: [AuditEvent] = []
+            // A CA's first CRL is signed now and recorded with the CA: no process ever sees the CA
+            // without a CRL to serve at its CDP (a certificate it issues in its first second must
+            // pass CRL-only validation).
+            var firstCRL: PublishedCRL? = nil
+            if profile.kind.isCA {
+                let crl = try CRLIssuer.sign(for: loadedAuthority, number: 1, entries: [], at: now, validity: crlValidity)
+                firstCRL = crl
+                events.append(AuditEvent(time: now, actor: "signet", role: nil, action: AuditAction.crlPublish, target: name,
+                                         details: ["entries": "0", "number": "\(crl.number)"]))
+            }
             if let superseding {
                 events.append(AuditEvent(time: now, principal: principal, action: AuditAction.authorityRotate, target: superseding,
                                          details: ["successor": name, "profile": profile.name]))
             }
-            try await repository.completeAuthority(authority, der: der, superseding: superseding, events: events + [
+            try await repository.completeAuthority(authority, der: der, superseding: superseding, firstCRL: firstCRL, events: events + [
                 AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
                            details: ["profile": profile.name, "issuer": parent?.name ?? name, "key_id": reference.idHex, "subject": record.subject]),
                 AuditEvent(time: now, principal: principal, action: AuditAction.authorityCreate, target: name,
                            details: ["profile": profile.name, "parent": parent?.name ?? "self", "key_id": reference.idHex, "serial": record.serial]),
             ])
-            let loadedAuthority = LoadedAuthority(record: authority, certificate: certificate, key: key)
             setLoaded { $0[name] = loadedAuthority }
             if superseding != nil { try await loadAuthorities() }
             return loadedAuthority

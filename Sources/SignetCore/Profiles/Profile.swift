@@ -79,6 +79,10 @@ public struct Profile: Sendable, Hashable {
     public let allowedRoles: Set<Role>
     public let allowedTeams: TeamRule
     public let rotation: Rotation?
+    /// For profiles whose keys Signet generates per release (`key.source: hsm` code signing): how many
+    /// live keys (pending or active) one team may hold at once. A pipeline that loops on
+    /// `?rotate=true` or invents release names cannot fill the token.
+    public let maxLiveKeysPerTeam: Int?
     /// The file this profile came from, for messages.
     public let source: String
 
@@ -94,8 +98,9 @@ public struct Profile: Sendable, Hashable {
         name: String, summary: String, kind: Kind, issuer: String, keySource: KeySource, keyAlgorithms: [KeyAlgorithm],
         defaultValidity: ValidityDuration, maxValidity: ValidityDuration, subject: SubjectTemplate, keyUsage: KeyUsage,
         extendedKeyUsage: [ExtendedKeyUsage.Usage], pathLength: Int?, policies: [ASN1ObjectIdentifier],
-        allowedRoles: Set<Role>, allowedTeams: TeamRule, rotation: Rotation?, source: String
+        allowedRoles: Set<Role>, allowedTeams: TeamRule, rotation: Rotation?, maxLiveKeysPerTeam: Int? = nil, source: String
     ) {
+        self.maxLiveKeysPerTeam = maxLiveKeysPerTeam
         self.name = name
         self.summary = summary
         self.kind = kind

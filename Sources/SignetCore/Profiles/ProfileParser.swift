@@ -50,7 +50,7 @@ public enum ProfileParser {
 
         // key
         guard let keyNode = top["key"] else { throw reader.fail(root, "missing 'key'") }
-        let key = try reader.mapping(keyNode, "key", allowed: ["source", "algorithms"])
+        let key = try reader.mapping(keyNode, "key", allowed: ["source", "algorithms", "max_live_per_team"])
         let sourceText = try reader.string(key, "source", required: true)!
         guard let keySource = Profile.KeySource(rawValue: sourceText) else {
             throw reader.fail(key["source"], "key.source '\(sourceText)' must be csr or hsm")
@@ -71,6 +71,15 @@ public enum ProfileParser {
             algorithms.append(algorithm)
         }
         guard !algorithms.isEmpty else { throw reader.fail(key["algorithms"], "key.algorithms must list at least one algorithm") }
+        let maxLiveKeysPerTeam = try reader.int(key, "max_live_per_team")
+        if let maxLiveKeysPerTeam {
+            guard kind == .codeSigning && keySource == .hsm else {
+                throw reader.fail(key["max_live_per_team"], "key.max_live_per_team applies to per-release keys only (kind code-signing, key.source hsm)")
+            }
+            guard (1...100_000).contains(maxLiveKeysPerTeam) else {
+                throw reader.fail(key["max_live_per_team"], "key.max_live_per_team must be from 1 to 100000, got \(maxLiveKeysPerTeam)")
+            }
+        }
 
         // validity
         guard let validityNode = top["validity"] else { throw reader.fail(root, "missing 'validity'") }
@@ -189,7 +198,7 @@ public enum ProfileParser {
             name: name, summary: summary, kind: kind, issuer: issuer, keySource: keySource, keyAlgorithms: algorithms,
             defaultValidity: defaultValidity, maxValidity: maxValidity, subject: subject, keyUsage: keyUsage,
             extendedKeyUsage: ekus, pathLength: pathLength, policies: policies, allowedRoles: roles, allowedTeams: teams,
-            rotation: rotation, source: file)
+            rotation: rotation, maxLiveKeysPerTeam: maxLiveKeysPerTeam, source: file)
     }
 
     private static func checkUsages(kind: Profile.Kind, keyUsage: KeyUsage, ekus: [ExtendedKeyUsage.Usage], reader: Reader, top: Node.Mapping) throws {

@@ -82,6 +82,10 @@ public protocol AuthorityRepository: Sendable {
 public protocol KeyRepository: Sendable {
     /// Records a key before the token generates it (state `pending`).
     func recordPendingKey(_ key: KeyRecord, event: AuditEvent) async throws
+    /// Records a per-release key before the token generates it, in the same transaction as the check
+    /// that its team holds fewer than `maxLivePerTeam` live (pending or active) keys of the purpose;
+    /// refuses (`policyRefused`) otherwise. Checked in the write so concurrent requests cannot both pass.
+    func recordPendingKey(_ key: KeyRecord, maxLivePerTeam: Int, event: AuditEvent) async throws
     func keys() async throws -> [KeyRecord]
     func key(id: String) async throws -> KeyRecord?
     /// Moves a key to a new state, with the audit event, in one transaction.
@@ -97,10 +101,15 @@ public protocol CertificateRepository: Sendable {
     func complete(serial: String, der: [UInt8], event: AuditEvent) async throws -> CertificateRecord
     /// Records the certificate of a new authority, activates its key and creates the authority, in one
     /// transaction: either the authority exists with its key and certificate, or none of them do.
-    /// When `superseding` names an active authority, it becomes retiring in the same transaction.
-    func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, events: [AuditEvent]) async throws
+    /// When `superseding` names an active authority, it becomes retiring in the same transaction. A CA
+    /// comes with its first CRL (number 1), recorded in the same transaction, so that from the moment
+    /// any process can see the CA its CRL can be served (RFC 5280 §5: relying parties that find no CRL
+    /// at the CDP fail closed).
+    func completeAuthority(_ authority: AuthorityRecord, der: [UInt8], superseding: String?, firstCRL: PublishedCRL?, events: [AuditEvent]) async throws
     /// Records the certificate of a new HSM key (a release key) and activates the key, in one transaction.
-    func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, events: [AuditEvent]) async throws -> CertificateRecord
+    /// Keys named in `superseding` (the release's previous keys) become `retiring` in the same
+    /// transaction: from that commit on they can no longer sign, and they are destroyed next.
+    func completeKeyCertificate(serial: String, der: [UInt8], keyID: String, superseding: [String], events: [AuditEvent]) async throws -> CertificateRecord
     func certificate(serial: String) async throws -> CertificateRecord?
     func certificates(_ query: CertificateQuery) async throws -> [CertificateRecord]
     /// One page of `query` (at most `query.limit` certificates) as the summaries' JSON at `now`, written

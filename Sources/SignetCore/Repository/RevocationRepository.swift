@@ -24,4 +24,9 @@ public protocol RevocationRepository: Sendable {
     func nextCRLNumber(issuer: String, event: AuditEvent) async throws -> Int64
     /// Increases with every revocation.
     func revocationRevision() async throws -> Int64
+    /// Records a signed CRL as the issuer's newest, unless a CRL with a higher number is already
+    /// recorded (two processes publishing at once keep the newer one).
+    func recordCRL(_ crl: PublishedCRL) async throws
+    /// The newest CRL recorded for `issuer`, by whichever process signed it.
+    func latestCRL(issuer: String) async throws -> PublishedCRL?
 }

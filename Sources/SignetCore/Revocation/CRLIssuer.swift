@@ -55,6 +55,13 @@ public struct CRLIssuer: Sendable {
         let entries = try await repository.revokedEntries(issuer: authority.name, notExpiredAt: now)
         let number = try await repository.nextCRLNumber(issuer: authority.name, event: AuditEvent(
             time: now, actor: "signet", role: nil, action: AuditAction.crlPublish, target: authority.name, details: ["entries": "\(entries.count)"]))
+        return try Self.sign(for: authority, number: number, entries: entries, at: now, validity: validity)
+    }
+
+    /// Builds the v2 TBSCertList of `authority` with `number` and `entries`, valid from `now` for
+    /// `validity`, signs it with the authority's key and checks the signature. No store access: used
+    /// for every published CRL and for a new CA's first one, which is recorded with the CA itself.
+    public static func sign(for authority: LoadedAuthority, number: Int64, entries: [RevokedEntry], at now: Date, validity: ValidityDuration) throws -> PublishedCRL {
         guard let ski = try authority.certificate.extensions.subjectKeyIdentifier else {
             throw SignetError.internalError("Authority \(authority.name) has no subjectKeyIdentifier for the CRL's AKI")
         }

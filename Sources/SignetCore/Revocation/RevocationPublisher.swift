@@ -30,20 +30,54 @@ public final class RevocationPublisher: Sendable {
         self.storer = storer
     }
 
-    /// The newest CRL of `authority`, if one was published by this process.
+    /// The newest CRL of `authority` this process holds in memory (signed here, or read from the store).
     public func crl(for authority: String) -> PublishedCRL? { latest.withLock { $0[authority] } }
 
-    /// Signs and stores a CRL for every CA authority that still holds its key.
+    /// The newest CRL of `authority`: from memory, else the one recorded in the store (a CA created
+    /// by another process — `signet rotate` beside a running server — comes with its first CRL, so it
+    /// is served from the moment it exists, before this process has loaded the CA).
+    public func currentCRL(for authority: String) async throws -> PublishedCRL? {
+        if let held = crl(for: authority) { return held }
+        guard let recorded = try await issuer.repository.latestCRL(issuer: authority) else { return nil }
+        adopt(recorded)
+        return crl(for: authority)
+    }
+
+    /// Keeps `crl` in memory unless a higher-numbered one is already there.
+    private func adopt(_ crl: PublishedCRL) {
+        latest.withLock { crls in
+            if let held = crls[crl.issuer], held.number >= crl.number { return }
+            crls[crl.issuer] = crl
+        }
+    }
+
+    /// The CA authorities whose CRLs this publisher keeps.
+    private var crlIssuers: [LoadedAuthority] {
+        ca.authorities.filter { $0.record.kind == Profile.Kind.rootCA.rawValue || $0.record.kind == Profile.Kind.issuingCA.rawValue }
+    }
+
+    /// Signs, records and stores a CRL for every CA authority that still holds its key.
     @discardableResult
     public func publishAll() async throws -> [PublishedCRL] {
         var published: [PublishedCRL] = []
-        for authority in ca.authorities where authority.record.kind == Profile.Kind.rootCA.rawValue || authority.record.kind == Profile.Kind.issuingCA.rawValue {
+        for authority in crlIssuers {
             let crl = try await issuer.issue(for: authority)
+            try await issuer.repository.recordCRL(crl)
             try storer?.store(crl)
-            latest.withLock { $0[crl.issuer] = crl }
+            adopt(crl)
             published.append(crl)
         }
         return published
+    }
+
+    /// Takes up the recorded CRLs of CA authorities this process holds none for (made by another
+    /// process since it started) and hands them to the storer, so the CRL directory has them too.
+    private func adoptRecordedCRLs() async throws {
+        for authority in crlIssuers where crl(for: authority.name) == nil {
+            guard let recorded = try await issuer.repository.latestCRL(issuer: authority.name) else { continue }
+            try storer?.store(recorded)
+            adopt(recorded)
+        }
     }
 
     /// Call after a revocation made in this process: OCSP stops serving cached answers at once and
@@ -61,7 +95,11 @@ public final class RevocationPublisher: Sendable {
         let now = issuer.clock.now()
         guard let revision = try? await issuer.repository.revocationRevision() else { return }
         responder.noteRevision(revision)
-        let stale = latest.withLock { crls in crls.isEmpty || crls.values.contains { $0.needsRefresh(at: now) } }
+        try? await adoptRecordedCRLs()
+        let issuers = crlIssuers.map(\.name)
+        let stale = latest.withLock { crls in
+            crls.isEmpty || issuers.contains { crls[$0] == nil } || crls.values.contains { $0.needsRefresh(at: now) }
+        }
         let shouldPublish = state.withLock { s -> Bool in
             if s.revision != revision { s.revision = revision; s.dirty = true }
             if stale { s.dirty = true }

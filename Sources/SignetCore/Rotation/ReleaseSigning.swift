@@ -54,7 +54,23 @@ public actor ReleaseSigning {
 
     private func findOrCreate(release: String, team: String, profile: Profile, by principal: Principal, rotate: Bool) async throws -> (ReleaseKey, Bool) {
         if !rotate, let existing = try await usableKey(release: release, team: team) { return (existing, false) }
-        return (try await create(release: release, team: team, profile: profile, by: principal), true)
+        // A rotation replaces every live key of the release: they stop signing in the transaction that
+        // activates the new one, not when the scheduler next passes.
+        let previous = rotate ? try await repository.keys().filter { $0.purpose == .release && $0.team == team && $0.release == release && $0.state == .active } : []
+        let created = try await create(release: release, team: team, profile: profile, superseding: previous, by: principal)
+        for key in previous {
+            // Best effort: a key left `retiring` can no longer sign, and the scheduler destroys it.
+            try? await destroyRetiringKey(key, by: principal)
+        }
+        return (created, true)
+    }
+
+    /// Destroys a superseded release key in the token and records it.
+    private func destroyRetiringKey(_ key: KeyRecord, by principal: Principal) async throws {
+        try ca.custodian.destroyKey(key.reference)
+        try await repository.setKeyState(id: key.id, to: .destroyed, at: clock.now(), event: AuditEvent(
+            time: clock.now(), principal: principal, action: AuditAction.keyDestroy, target: key.id,
+            details: ["label": key.label, "reason": "superseded by a rotated release key"]))
     }
 
     /// The newest active key of the release whose certificate is valid now.
@@ -74,16 +90,22 @@ public actor ReleaseSigning {
         return nil
     }
 
-    private func create(release: String, team: String, profile: Profile, by principal: Principal) async throws -> ReleaseKey {
+    private func create(release: String, team: String, profile: Profile, superseding previous: [KeyRecord], by principal: Principal) async throws -> ReleaseKey {
         let now = clock.now()
         let issuer = try ca.activeAuthority(profile: profile.issuer)
         let reference = KeyReference(id: CertificateAuthority.randomKeyID(), label: "signet/release/\(team)/\(release)")
         let algorithm = profile.generatedKeyAlgorithm
         let pending = KeyRecord(id: reference.idHex, label: reference.label, algorithm: algorithm, purpose: .release, state: .pending,
                                 createdAt: now, team: team, release: release)
-        try await repository.recordPendingKey(pending, event: AuditEvent(
+        let generated = AuditEvent(
             time: now, principal: principal, action: AuditAction.keyGenerate, target: reference.idHex,
-            details: ["label": reference.label, "algorithm": algorithm.rawValue, "purpose": "release", "team": team, "release": release]))
+            details: ["label": reference.label, "algorithm": algorithm.rawValue, "purpose": "release", "team": team, "release": release])
+        if let limit = profile.maxLiveKeysPerTeam {
+            // A rotation frees the keys it replaces, so it may use their places.
+            try await repository.recordPendingKey(pending, maxLivePerTeam: limit + previous.count, event: generated)
+        } else {
+            try await repository.recordPendingKey(pending, event: generated)
+        }
         do {
             let key = try ca.custodian.generateKey(reference, algorithm: algorithm)
             let subject = try profile.subject.render(.init(team: team, requester: principal.name, release: release, profile: profile.name))
@@ -92,7 +114,12 @@ public actor ReleaseSigning {
             let (der, record) = try await ca.signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
                 signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex)
-            let completed = try await repository.completeKeyCertificate(serial: record.serial, der: der, keyID: reference.idHex, events: [
+            let retired = previous.map { old in
+                AuditEvent(time: now, principal: principal, action: AuditAction.keyRetire, target: old.id,
+                           details: ["release": release, "team": team, "reason": "superseded by rotation", "successor": reference.idHex])
+            }
+            let completed = try await repository.completeKeyCertificate(serial: record.serial, der: der, keyID: reference.idHex,
+                                                                        superseding: previous.map(\.id), events: retired + [
                 AuditEvent(time: now, principal: principal, action: AuditAction.certificateIssue, target: record.serial,
                            details: ["profile": profile.name, "issuer": issuer.name, "key_id": reference.idHex, "team": team, "release": release, "subject": record.subject]),
                 AuditEvent(time: now, principal: principal, action: AuditAction.releaseKeyCreate, target: reference.idHex,

@@ -102,17 +102,9 @@ public struct RotationScheduler: Sendable {
 
     /// Every CA that holds its key (active or retiring) answers OCSP through a delegated signer.
     private func ensureOCSPSigners(by principal: Principal) async throws -> [String] {
-        var actions: [String] = []
-        for profile in ca.profiles.profiles(of: .ocspSigner) {
-            for issuer in ca.authorities where issuer.record.profile == profile.issuer && (issuer.record.state == .active || issuer.record.state == .retiring) {
-                let hasSigner = ca.authorities.contains { $0.record.profile == profile.name && $0.record.parent == issuer.name && $0.record.state == .active }
-                if !hasSigner {
-                    let signer = try await ca.createAuthority(profile: profile, parent: issuer, by: principal)
-                    actions.append("created \(signer.name) for \(issuer.name)")
-                }
-            }
+        try await ca.ensureOCSPSigners(by: principal).map { signer in
+            "created \(signer) for \(ca.authorities.first { $0.name == signer }?.record.parent ?? "?")"
         }
-        return actions
     }
 
     private func retire(by principal: Principal) async throws -> [String] {

@@ -22,7 +22,7 @@ struct RevocationController {
         let file = context.parameters.get("file") ?? ""
         guard file.hasSuffix(".crl") else { throw SignetError.notFound("CRLs are served as /crl/<issuer-name>.crl") }
         let name = String(file.dropLast(4))
-        guard let crl = services.revocation.crl(for: name) else { throw SignetError.notFound("No CRL for issuer '\(name)'") }
+        guard let crl = try await services.revocation.currentCRL(for: name) else { throw SignetError.notFound("No CRL for issuer '\(name)'") }
         let now = services.clock.now()
         var headers = HTTPFields()
         let maxAge = max(0, min(300, Int(crl.nextUpdate.timeIntervalSince(now))))
