@@ -4,7 +4,7 @@ SIGNET_HOME ?= $(CURDIR)/.signet
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: deps deps-runtime build release run init test bench clean
+.PHONY: deps deps-runtime build release run init test soak bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -27,6 +27,11 @@ run: init
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+# The mixed-load soak (issuance, OCSP, TSA, listing) for 10 minutes; `make test` runs it for 60 s.
+soak: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	SIGNET_SOAK_SECONDS=$${SIGNET_SOAK_SECONDS:-600} swift test --skip-build --filter SoakTests $(SWIFT_BUILD_FLAGS)
 
 bench: deps-runtime
 	./Benchmarks/run.sh

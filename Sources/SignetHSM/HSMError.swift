@@ -42,9 +42,16 @@ public struct HSMError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-extension HSMError {
-    /// The same failure as a core error, for callers that only know `SignetError`.
-    public var asSignetError: SignetError { SignetError(.keyCustody, reason) }
+extension HSMError: SignetErrorConvertible {
+    /// The same failure as a core error, for callers that only know `SignetError`: a token that is
+    /// unreachable or failing is `keyCustody` (503 `hsm_unavailable` over HTTP, retried by clients);
+    /// a key type Signet does not use or a key the token did not protect is Signet's own fault.
+    public var asSignetError: SignetError {
+        switch code {
+        case .unsupported, .protectionViolated: return SignetError(.internalError, reason)
+        default: return SignetError(.keyCustody, reason)
+        }
+    }
 }
 
 /// Names for the CKR_ codes an operator is likely to meet.

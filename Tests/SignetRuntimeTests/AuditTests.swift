@@ -33,11 +33,11 @@ import X509
         let runtime = try await TestEnvironment.makeRuntime(clock: clock)
         let init_ = try await runtime.store.auditEntries(AuditQuery(limit: 10_000)).map(\.event.action)
         #expect(init_ == [
-            "key.generate", "certificate.issue", "authority.create",      // root
-            "key.generate", "certificate.issue", "authority.create",      // issuing CA
-            "key.generate", "certificate.issue", "authority.create",      // OCSP signer
-            "key.generate", "certificate.issue", "authority.create",      // TSA
-            "ca.init", "key.generate", "key.activate",                    // the audit key
+            "key.generate", "crl.publish", "certificate.issue", "authority.create",   // root, with its first CRL
+            "key.generate", "crl.publish", "certificate.issue", "authority.create",   // issuing CA, with its first CRL
+            "key.generate", "certificate.issue", "authority.create",                  // TSA
+            "key.generate", "certificate.issue", "authority.create",                  // OCSP signer
+            "ca.init", "key.generate", "key.activate",                                // the audit key
         ])
         var serial = ""
         #expect(try await Self.actions(runtime) {
@@ -72,7 +72,7 @@ import X509
 
         let rotation = RotationScheduler(ca: runtime.ca)
         #expect(try await Self.actions(runtime) { _ = try await rotation.rotate("issuing-ca-1", by: Self.admin) } == [
-            "key.generate", "authority.rotate", "certificate.issue", "authority.create",   // issuing-ca-2 takes over
+            "key.generate", "crl.publish", "authority.rotate", "certificate.issue", "authority.create",   // issuing-ca-2 takes over
             "key.generate", "certificate.issue", "authority.create",                       // its OCSP signer
         ])
         // Move the TSA off issuing-ca-1 too, then let time pass: once nothing it signed is alive, the old

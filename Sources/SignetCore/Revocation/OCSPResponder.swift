@@ -84,7 +84,9 @@ public final class OCSPResponder: Sendable {
         } catch let error as Refusal {
             return Self.unsuccessful(error.status)
         } catch {
-            return Self.unsuccessful(.internalError)
+            // RFC 6960 §2.3: an HSM or store that is down is temporary (tryLater); anything else is ours.
+            let code = (error as? SignetError)?.code ?? (error as? SignetErrorConvertible)?.asSignetError.code
+            return Self.unsuccessful(code == .keyCustody || code == .storage ? .tryLater : .internalError)
         }
     }
 

@@ -28,10 +28,11 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Code("invalid_configuration")
         /// Signet's own output failed its pre-signing lint: a defect in Signet or a profile, never the caller's fault.
         public static let lintFailed = Code("lint_failed")
-        /// The key custody layer (the HSM) failed.
-        public static let keyCustody = Code("key_custody")
-        /// The store failed.
-        public static let storage = Code("storage")
+        /// The key custody layer (the HSM) failed: a call into the token failed, the token is gone, or
+        /// it returned a signature that does not verify. Retrying later may succeed.
+        public static let keyCustody = Code("hsm_unavailable")
+        /// The store failed (a full disk, a database that cannot be written). Retrying later may succeed.
+        public static let storage = Code("store_unavailable")
         /// Anything else that is Signet's fault.
         public static let internalError = Code("internal_error")
     }
@@ -53,4 +54,11 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func forbidden(_ reason: String) -> SignetError { .init(.forbidden, reason) }
     public static func configuration(_ reason: String) -> SignetError { .init(.invalidConfiguration, reason) }
     public static func internalError(_ reason: String) -> SignetError { .init(.internalError, reason) }
+}
+
+/// An error of a lower layer (the HSM module, the wire codecs) that knows which ``SignetError`` it
+/// amounts to, so layers that must not import it (the HTTP server never imports PKCS#11) can still
+/// map it to the right answer instead of a bare internal error.
+public protocol SignetErrorConvertible: Error {
+    var asSignetError: SignetError { get }
 }

@@ -21,6 +21,8 @@ public struct APIError: HTTPResponseError {
         switch error {
         case let error as APIError:
             self = error
+        case let error as SignetErrorConvertible:
+            self.init(error.asSignetError, requestID: requestID)
         case let error as SignetError:
             let status: HTTPResponse.Status
             switch error.code {
@@ -33,8 +35,16 @@ public struct APIError: HTTPResponseError {
             case .keyCustody, .storage: status = .serviceUnavailable
             default: status = .internalServerError
             }
-            let message = status.code >= 500 ? "\(error.reason) (request \(requestID))" : error.reason
-            self.init(status: status, code: error.code.name, message: message)
+            // A 5xx body says what failed and what to do, never the detail (SQLite's text, file paths,
+            // CKR codes): that goes to the log under the same request id.
+            let message: String
+            switch error.code {
+            case .keyCustody: message = "The HSM is unavailable or failing; nothing was signed or recorded. Retry shortly (request \(requestID))"
+            case .storage: message = "The store is unavailable (a full disk or a database that cannot be written); nothing was recorded. Retry shortly (request \(requestID))"
+            case _ where status.code >= 500: message = "Internal error; see the server log for request \(requestID)"
+            default: message = error.reason
+            }
+            self.init(status: status, code: status == .internalServerError ? "internal_error" : error.code.name, message: message)
         case let error as HTTPError:
             let code: String
             switch error.status {
@@ -56,6 +66,7 @@ public struct APIError: HTTPResponseError {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"signet\"" }
+        if status == .serviceUnavailable { headers[.retryAfter] = "5" }
         let body = ErrorBody(error: .init(code: code, message: message))
         let data = try JSONEncoder().encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
