@@ -23,6 +23,34 @@ import Testing
         return Sample(at: Date().timeIntervalSince(start), rssKiB: kib, openFiles: files.count)
     }
 
+    /// Samples the server once a second until the deadline.
+    final class SamplerThread: Thread, @unchecked Sendable {
+        let pid: Int32
+        let startDate: Date
+        let deadline: Date
+        private let done = DispatchSemaphore(value: 0)
+        private var samples: [Sample] = []
+
+        init(pid: Int32, start: Date, deadline: Date) {
+            self.pid = pid
+            self.startDate = start
+            self.deadline = deadline
+        }
+
+        override func main() {
+            while Date() < deadline {
+                if let sample = SoakTests.sample(pid, since: startDate) { samples.append(sample) }
+                Thread.sleep(forTimeInterval: 1)
+            }
+            done.signal()
+        }
+
+        func finish() -> [Sample] {
+            done.wait()
+            return samples
+        }
+    }
+
     /// Counts of answered requests by kind, and failures.
     final class Tally: @unchecked Sendable {
         private let lock = NSLock()
@@ -71,15 +99,10 @@ import Testing
         let tally = Tally()
         let start = Date()
         let deadline = start.addingTimeInterval(seconds)
-        let pid = server.process.processIdentifier
-        let sampler = Task { () -> [Sample] in
-            var samples: [Sample] = []
-            while Date() < deadline {
-                if let sample = Self.sample(pid, since: start) { samples.append(sample) }
-                try? await Task.sleep(for: .seconds(1))
-            }
-            return samples
-        }
+        // Sampled from a thread of its own: other suites run blocking processes on the cooperative pool,
+        // which would starve a sampling task for seconds at a time.
+        let sampler = SamplerThread(pid: server.process.processIdentifier, start: start, deadline: deadline)
+        sampler.start()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<8 {
                 group.addTask {
@@ -110,7 +133,7 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let samples = await sampler.value
+        let samples = sampler.finish()
         let (counts, failures) = tally.snapshot
         #expect(failures.isEmpty, "\(failures)")
         #expect(server.process.isRunning)
