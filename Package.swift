@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "signet", targets: ["signet"]),
+        .executable(name: "signet-bench", targets: ["signet-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
@@ -99,9 +100,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SignetClient",
+            dependencies: [
+                "SignetCore",
+                "SignetWire",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "signet-bench",
+            dependencies: [
+                "SignetCore",
+                "SignetWire",
+                "SignetHSM",
+                "SignetStore",
+                "SignetRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "signet",
             dependencies: [
+                "SignetClient",
                 "SignetRuntime",
                 "SignetServer",
                 "SignetWire",

@@ -129,12 +129,12 @@ def build(raw, nproc):
                   f.get(f"hsm-{algorithm}-{sessions}", "signatures_per_second"), "—", None, "signatures/s", "higher",
                   sources=(f"hsm-{algorithm}-{sessions}",))
     for threads in (1, 2):
-        f.add(f"TSA without HTTP (signet bench tsa), {threads} thread{'s' if threads > 1 else ''}",
+        f.add(f"TSA without HTTP (signet-bench tsa), {threads} thread{'s' if threads > 1 else ''}",
               f.get(f"tsa-inprocess-{threads}", "tokens_per_second"), "—", None, "tokens/s", "higher",
               sources=(f"tsa-inprocess-{threads}",))
     for name, label in (("p256", "P-256"), ("rsa", "RSA-3072")):
         source = f"issue-inprocess-{name}"
-        f.add(f"Issuance without HTTP (signet bench issue), {label}, {conns} in flight", f.get(source, "certificates_per_second"), "—", None,
+        f.add(f"Issuance without HTTP (signet-bench issue), {label}, {conns} in flight", f.get(source, "certificates_per_second"), "—", None,
               "certs/s", "higher", sources=(source,))
         f.add(f"Issuance without HTTP, {label}: CPU per certificate", f.get(source, "cpu_us_per_certificate"), "—", None,
               "µs", "lower", sources=(source,))

@@ -4,7 +4,7 @@
 # Builds a release binary into .build-bench, creates fresh Signet homes under Benchmarks/results/,
 # starts Signet and the peers (cfssl serve, cfssl ocspserve, openssl ocsp, openssl ts -reply,
 # openssl ca -gencrl) on 127.0.0.1, drives every HTTP server with the same wrk script
-# (Benchmarks/lua/bench.lua), runs the in-process micro-benchmarks (`signet bench hsm|tsa|crl|populate`),
+# (Benchmarks/lua/bench.lua), runs the in-process micro-benchmarks (`signet-bench hsm|tsa|crl|populate`),
 # then prints one table and regenerates Benchmarks/README.md from Benchmarks/README.template.md.
 # Raw numbers: Benchmarks/results/results.json; every command run: Benchmarks/results/commands.txt.
 #
@@ -22,6 +22,7 @@ RAW=$RESULTS/raw
 WORK=$RESULTS/work
 SCRATCH=${BENCH_SCRATCH:-$ROOT/.build-bench}
 SIGNET=$SCRATCH/release/signet
+SIGNET_BENCH=$SCRATCH/release/signet-bench
 
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
@@ -586,11 +587,11 @@ phase_hsm() {
   for algorithm in ec-p256 rsa-3072; do
     for sessions in 1 2; do
       local b0 b1 t0 t1; b0=$(cpu_busy_ticks); t0=${EPOCHREALTIME/./}
-      record "$SIGNET" bench hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm"
+      record "$SIGNET_BENCH" hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm"
       /usr/bin/time -f '%U %S' -o "$RAW/hsm-$algorithm-$sessions.client-time" \
-        "$SIGNET" bench hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm" \
+        "$SIGNET_BENCH" hsm --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --sessions "$sessions" --algorithm "$algorithm" \
         > "$RAW/hsm-$algorithm-$sessions.json" 2> "$RAW/hsm-$algorithm-$sessions.err" \
-        || { cat "$RAW/hsm-$algorithm-$sessions.err" >&2; die "signet bench hsm ($algorithm, $sessions sessions) failed"; }
+        || { cat "$RAW/hsm-$algorithm-$sessions.err" >&2; die "signet-bench hsm ($algorithm, $sessions sessions) failed"; }
       b1=$(cpu_busy_ticks); t1=${EPOCHREALTIME/./}
       # The benchmark process counts as the "client" here: other_cores is everything else.
       cpu_report "$RAW/hsm-$algorithm-$sessions.cpu.json" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e6}')" "$b0" "$b1" 0 0 \
@@ -600,27 +601,27 @@ phase_hsm() {
   done
   # The TSA without HTTP: what the HTTP figure would be if transport cost nothing.
   for threads in 1 2; do
-    record "$SIGNET" bench tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads"
-    "$SIGNET" bench tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads" \
+    record "$SIGNET_BENCH" tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads"
+    "$SIGNET_BENCH" tsa --home "$RESULTS/home-p256" --seconds "$HSM_SECONDS" --threads "$threads" \
       > "$RAW/tsa-inprocess-$threads.json" 2> "$RAW/tsa-inprocess-$threads.err" \
-      || { cat "$RAW/tsa-inprocess-$threads.err" >&2; die "signet bench tsa ($threads threads) failed"; }
+      || { cat "$RAW/tsa-inprocess-$threads.err" >&2; die "signet-bench tsa ($threads threads) failed"; }
     log "tsa in-process x$threads: $(json "$RAW/tsa-inprocess-$threads.json" '.tokens_per_second | floor') tokens/s"
   done
   # Issuance without HTTP: the CA's part of the HTTP figure (CSR check, lint, record, HSM signature and
   # its check, completion, audit), as many issuances in flight as the load test has connections.
   for name in p256 rsa; do
-    record "$SIGNET" bench issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS"
-    "$SIGNET" bench issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS" \
+    record "$SIGNET_BENCH" issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS"
+    "$SIGNET_BENCH" issue --home "$RESULTS/home-$name" --csr "$WORK/dev.csr" --seconds "$HSM_SECONDS" --concurrency "$CONNECTIONS" \
       > "$RAW/issue-inprocess-$name.json" 2> "$RAW/issue-inprocess-$name.err" \
-      || { cat "$RAW/issue-inprocess-$name.err" >&2; die "signet bench issue ($name) failed"; }
+      || { cat "$RAW/issue-inprocess-$name.err" >&2; die "signet-bench issue ($name) failed"; }
     log "issuance in-process ($name): $(json "$RAW/issue-inprocess-$name.json" '.certificates_per_second | floor') certificates/s, $(json "$RAW/issue-inprocess-$name.json" '.cpu_us_per_certificate | floor') us of CPU each"
   done
 }
 
 phase_store() {
   log "store scale: $STORE_ROWS certificates in bulk, then GET /api/v1/certificates?team=…&expiring_within=…"
-  run "$SIGNET" bench populate --home "$RESULTS/home-p256" --count "$STORE_ROWS" > "$RAW/populate.json" 2> "$RAW/populate.err" \
-    || { cat "$RAW/populate.err" >&2; die "signet bench populate failed"; }
+  run "$SIGNET_BENCH" populate --home "$RESULTS/home-p256" --count "$STORE_ROWS" > "$RAW/populate.json" 2> "$RAW/populate.err" \
+    || { cat "$RAW/populate.err" >&2; die "signet-bench populate failed"; }
   log "populate: $(json "$RAW/populate.json" .certificates) certificates in the store ($(json "$RAW/populate.json" '.seconds | floor') s to insert)"
   signet_start p256 "$SIGNET_PORT"
   token p256 --role ci --team payments --name bench-list; local ci=$TOKEN
@@ -655,8 +656,8 @@ phase_crl() {
   local dir=$WORK/openssl-ca ca=$WORK/cfssl-p256
   mkdir -p "$dir"
   for n in $CRL_SIZES; do
-    run "$SIGNET" bench crl --home "$RESULTS/home-crl" --entries "$n" --out "$WORK/signet-crl-$n.der" > "$RAW/signet-crl-$n.json" 2> "$RAW/signet-crl-$n.err" \
-      || { cat "$RAW/signet-crl-$n.err" >&2; die "signet bench crl --entries $n failed"; }
+    run "$SIGNET_BENCH" crl --home "$RESULTS/home-crl" --entries "$n" --out "$WORK/signet-crl-$n.der" > "$RAW/signet-crl-$n.json" 2> "$RAW/signet-crl-$n.err" \
+      || { cat "$RAW/signet-crl-$n.err" >&2; die "signet-bench crl --entries $n failed"; }
     openssl crl -inform DER -in "$WORK/signet-crl-$n.der" -noout -CAfile "$WORK/issuing-crl.pem" -verify 2> "$WORK/crl-verify.txt" \
       || { cat "$WORK/crl-verify.txt" >&2; die "Signet's $n-entry CRL does not verify"; }
     [ "$(json "$RAW/signet-crl-$n.json" .crl_entries)" = "$n" ] || die "Signet's CRL has $(json "$RAW/signet-crl-$n.json" .crl_entries) entries, expected $n"

@@ -12,7 +12,7 @@ struct SignetCommand: AsyncParsableCommand {
         abstract: "Signet: a test-signing certificate authority whose keys never leave the HSM.",
         subcommands: [
             InitCommand.self, ServeCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
-            TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self, BenchCommand.self,
+            TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self,
             AuditCommand.self, InventoryCommand.self, ReportCommand.self,
         ]
     )
@@ -41,33 +41,12 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// One line describing an error, whatever its type, with no secrets (errors never carry PINs).
-func describe(_ error: any Error) -> String {
-    let text: String
-    switch error {
-    case let error as SignetError: text = error.reason
-    case let error as CustomStringConvertible: text = error.description
-    default: text = "\(error)"
-    }
-    return text.replacingOccurrences(of: "\n", with: " ")
-}
+func describe(_ error: any Error) -> String { CommandLineOutput.describe(error) }
 
 /// JSON output with stable key order and snake_case keys.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
+func printJSON<T: Encodable>(_ value: T) throws { try CommandLineOutput.printJSON(value) }
 
-func readFile(_ path: String, what: String) throws -> [UInt8] {
-    if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw SignetError.notFound("Cannot read \(what) \(path): no such file or not readable")
-    }
-    return Array(data)
-}
+func readFile(_ path: String, what: String) throws -> [UInt8] { try CommandLineOutput.readFile(path, what: what) }
 
 extension Date {
     var iso8601: String { ISO8601.string(self) }

@@ -124,9 +124,9 @@ public struct SubjectTemplate: Hashable, Sendable {
             let rdnAttribute: RelativeDistinguishedName.Attribute
             switch attribute {
             case .country: rdnAttribute = try .init(type: .RDNAttributeType.countryName, printableString: value)
-            case .organization: rdnAttribute = try .init(type: .RDNAttributeType.organizationName, utf8String: value)
-            case .organizationalUnit: rdnAttribute = try .init(type: .RDNAttributeType.organizationalUnitName, utf8String: value)
-            case .commonName: rdnAttribute = try .init(type: .RDNAttributeType.commonName, utf8String: value)
+            case .organization: rdnAttribute = .init(type: .RDNAttributeType.organizationName, utf8String: value)
+            case .organizationalUnit: rdnAttribute = .init(type: .RDNAttributeType.organizationalUnitName, utf8String: value)
+            case .commonName: rdnAttribute = .init(type: .RDNAttributeType.commonName, utf8String: value)
             }
             rdns.append(RelativeDistinguishedName(rdnAttribute))
         }

@@ -33,6 +33,9 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let keyCustody = Code("hsm_unavailable")
         /// The store failed (a full disk, a database that cannot be written). Retrying later may succeed.
         public static let storage = Code("store_unavailable")
+        /// Signet (or a server it needs, such as a TSA) could not be reached, or answered that it is
+        /// unavailable for now; retrying later may succeed. Raised by clients, never by the server.
+        public static let unreachable = Code("unreachable")
         /// Anything else that is Signet's fault.
         public static let internalError = Code("internal_error")
     }

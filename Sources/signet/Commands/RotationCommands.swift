@@ -4,6 +4,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import SignetClient
 import SignetCore
 import SignetRuntime
 import SignetStore
@@ -77,7 +78,7 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             if let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty {
-                let api = APIClient(base: try APIClient.baseURL(url, home: options.directory), token: token)
+                let api = try APIClient(base: try ServerURL.resolve(url, home: options.directory), token: token)
                 let key = try await api.post("/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", [:])
                 if options.json {
                     try printJSON(key.mapValues { "\($0)" })
@@ -133,82 +134,25 @@ struct SignCommand: AsyncParsableCommand {
             guard let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty else {
                 throw SignetError(.unauthenticated, "Set SIGNET_TOKEN to a ci token (tokens are never taken from arguments)")
             }
-            let api = APIClient(base: try APIClient.baseURL(url, home: options.directory), token: token)
+            let api = try APIClient(base: try ServerURL.resolve(url, home: options.directory), token: token)
             let content = try readFile(input, what: "file")
-
-            let key = try await api.post("/api/v1/releases/\(release)/key", [:])
-            guard let keyID = key["key_id"] as? String, let leafPEM = key["certificate"] as? String, let chainPEM = key["chain"] as? [String] else {
-                throw SignetError.internalError("Unexpected release key response")
-            }
-            let leaf = try Certificate(pemEncoded: leafPEM)
-            let chain = try chainPEM.map { try Certificate(pemEncoded: $0) }
-            guard let keyAlgorithm = KeyAlgorithm(publicKey: leaf.publicKey) else { throw SignetError.internalError("Unsupported release key type") }
-            let digestAlgorithm = keyAlgorithm.digest
-            let builder = try CMSSignedDataBuilder(
-                eContentType: .CMSContentType.data, eContent: nil, digestAlgorithm: SignetWire.AlgorithmIdentifier(algorithm: digestAlgorithm.oid),
-                messageDigest: digestAlgorithm.hash(content), signerCertificate: leaf, certificates: [leaf] + chain.dropLast(),
-                signatureAlgorithm: try SignetWire.AlgorithmIdentifier(keyAlgorithm.signatureAlgorithm),
-                signedAttributes: [
-                    try .signingTime(Date()),
-                    try .signingCertificateV2(try SigningCertificateV2(certs: [try ESSCertIDv2(certificate: leaf, certHash: Array(SHA256.hash(data: leaf.derBytes)))])),
-                ])
-            let digest = digestAlgorithm.hash(try builder.bytesToSign())
-            let signed = try await api.post("/api/v1/keys/\(keyID)/sign", ["digest": Data(digest).base64EncodedString(), "algorithm": digestAlgorithm.rawValue])
-            guard let signatureText = signed["signature"] as? String, let signature = Data(base64Encoded: signatureText) else {
-                throw SignetError.internalError("Unexpected signing response")
-            }
-            guard leaf.publicKey.isValidSignature(Array(signature), for: try builder.bytesToSign(), signatureAlgorithm: keyAlgorithm.signatureAlgorithm) else {
-                throw SignetError(.badSignature, "The signature Signet returned does not verify with the release certificate")
-            }
-            var unsigned: [CMSAttribute] = []
-            if timestamp {
-                // RFC 3161 Appendix A: the token covers the SignerInfo's signature value. It is checked
-                // against --ca-file when given, else against the root the server returned with the chain.
-                let roots = try caFile.map { file in
-                    try PEMDocument.parseMultiple(pemString: String(decoding: try readFile(file, what: "CA file"), as: UTF8.self)).map { try Certificate(pemDocument: $0) }
-                } ?? chain.filter { $0.subject == $0.issuer }
-                let stamp = try await TimestampClient.timestamp(
-                    digest: Array(SHA256.hash(data: Array(signature))), algorithm: .sha256, tsa: api.base + "/tsa", roots: roots)
-                unsigned.append(try .timeStampToken(stamp.token))
-            }
-            try AtomicFile.write(try builder.assemble(signature: Array(signature), unsignedAttributes: unsigned), to: out)
+            // --ca-file roots check the timestamp; without it, the root in the chain Signet returns.
+            let roots = try caFile.map { try TimestampClient.certificates(pem: String(decoding: try readFile($0, what: "CA file"), as: UTF8.self)) } ?? []
+            let signed = try await ReleaseSigner(api: api).sign(content, release: release, timestampRoots: timestamp ? roots : nil)
+            try AtomicFile.write(signed.der, to: out)
+            let keyID = signed.keyID
             print("Signed \(input) with release \(release) key \(keyID)\(timestamp ? " (timestamped)" : ""): \(out)")
         }
     }
 }
 
-/// A minimal JSON client for the Signet API, used by `signet sign`.
-struct APIClient {
-    let base: String
-    let token: String
-
-    /// `--url`, else `$SIGNET_URL`, else the home's base_url.
-    static func baseURL(_ explicit: String?, home: String) throws -> String {
+/// Where the Signet server is, for commands that talk to it: `--url`, else `$SIGNET_URL`, else the
+/// home's base_url.
+enum ServerURL {
+    static func resolve(_ explicit: String?, home: String) throws -> String {
         var base = explicit ?? ProcessInfo.processInfo.environment["SIGNET_URL"]
         if base == nil, let opened = try? SignetHome.open(home) { base = opened.config.baseURL }
         guard let base else { throw SignetError.malformed("No Signet URL: pass --url or set SIGNET_URL") }
         return try AuthorityURLs(baseURL: base).baseURL
-    }
-
-    func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
-        guard let url = URL(string: base + path) else { throw SignetError.malformed("Bad URL \(base + path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw SignetError(.internalError, "Cannot reach Signet at \(base): \(error.localizedDescription)")
-        }
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let message = (object["error"] as? [String: Any])?["message"] as? String ?? "HTTP \(status)"
-            throw SignetError(.policyRefused, "Signet refused \(path): \(message)")
-        }
-        return object
     }
 }

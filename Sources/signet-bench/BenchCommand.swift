@@ -7,11 +7,13 @@ import SignetRuntime
 import SignetStore
 import SignetWire
 
-/// Micro-benchmarks used by `make bench` (Benchmarks/); hidden from the normal help. Each prints one
-/// JSON line on stdout, which Benchmarks/run.sh collects into results.json.
+/// `signet-bench`: the micro-benchmarks `make bench` runs (Benchmarks/), in an executable of their
+/// own so the production `signet` carries none of them. Each prints one JSON line on stdout, which
+/// Benchmarks/run.sh collects into results.json.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Micro-benchmarks for Benchmarks/ (HSM signing, CRL generation, store scale).", shouldDisplay: false,
+        commandName: "signet-bench", abstract: "Micro-benchmarks for Benchmarks/ (HSM signing, TSA, issuance, CRL generation, store scale).",
         subcommands: [HSM.self, TSA.self, Issue.self, CRL.self, Populate.self])
 
     /// Checks a timed benchmark's arguments: `--name` within `range`, and a run of at most ten minutes.
@@ -21,13 +23,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `signet bench hsm`: the raw HSM limit. Generates a throw-away key in the home's token, then signs
+    /// `signet-bench hsm`: the raw HSM limit. Generates a throw-away key in the home's token, then signs
     /// one SHA-256 digest in a loop through `HSMKey.signDigest` (C_SignInit + C_Sign), one thread per
     /// session, for a fixed time, and destroys the key.
     struct HSM: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hsm", abstract: "C_Sign loop: signatures/s with 1..n sessions.")
 
-        @OptionGroup var options: HomeOptions
+        @OptionGroup var options: BenchOptions
         @Option(help: "How long to sign, in seconds.") var seconds: Double = 5
         @Option(help: "Sessions, each driven by its own thread.") var sessions: Int = 1
         @Option(help: "Key algorithm: ec-p256 or rsa-3072.") var algorithm: String = "ec-p256"
@@ -62,13 +64,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `signet bench tsa`: time-stamp tokens per second without HTTP: the home's TSA answers one fixed
+    /// `signet-bench tsa`: time-stamp tokens per second without HTTP: the home's TSA answers one fixed
     /// SHA-256 query in a loop (parse, serial, TSTInfo, CMS, HSM signature), one thread per session,
     /// so the HTTP figure can be split into protocol work and transport.
     struct TSA: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "tsa", abstract: "RFC 3161 tokens/s in-process, without HTTP.")
 
-        @OptionGroup var options: HomeOptions
+        @OptionGroup var options: BenchOptions
         @Option(help: "How long to run, in seconds.") var seconds: Double = 5
         @Option(help: "Threads.") var threads: Int = 1
 
@@ -91,7 +93,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `signet bench issue`: issuance without HTTP. `--concurrency` tasks each issue certificates for
+    /// `signet-bench issue`: issuance without HTTP. `--concurrency` tasks each issue certificates for
     /// one CSR through the CA as a CI principal, back to back, until the deadline: the same path as
     /// `POST /api/v1/certificates` from the CSR check on (lint, serial and TBS recorded, HSM signature
     /// and its check, record completed, audit entry), without the transport, the JSON and the token
@@ -100,7 +102,7 @@ struct BenchCommand: AsyncParsableCommand {
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "issue", abstract: "Certificates/s in-process, without HTTP.")
 
-        @OptionGroup var options: HomeOptions
+        @OptionGroup var options: BenchOptions
         @Option(help: "CSR file (PEM or DER).") var csr: String
         @Option(help: "Profile.") var profile: String = "prerelease-codesign"
         @Option(help: "Team of the issuing principal.") var team: String = "payments"
@@ -141,7 +143,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `signet bench crl`: brings the store to N synthetic revoked certificates of one issuer (inserting
+    /// `signet-bench crl`: brings the store to N synthetic revoked certificates of one issuer (inserting
     /// what is missing in a single transaction through a store connection of its own, closed before
     /// the timing starts), then times what the server does to publish the CRL (query the revoked
     /// entries, encode, sign in the HSM, verify, write the DER) and reports the peak RSS of that step
@@ -150,7 +152,7 @@ struct BenchCommand: AsyncParsableCommand {
     struct CRL: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "crl", abstract: "Time and peak memory of a CRL with N entries.")
 
-        @OptionGroup var options: HomeOptions
+        @OptionGroup var options: BenchOptions
         @Option(help: "Synthetic revoked certificates the CRL should hold.") var entries: Int
         @Option(help: "Issuing authority.") var issuer: String = "issuing-ca-1"
         @Option(help: "Write the signed CRL (DER) here; the write is part of the timed step.") var out: String = "/dev/null"
@@ -162,11 +164,11 @@ struct BenchCommand: AsyncParsableCommand {
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
                 let authority = try runtime.ca.authority(named: issuer)
                 let publisher = try runtime.makeRevocation()
-                let existing = try await SyntheticCertificates.count(in: runtime.store, issuer: issuer, status: "revoked")
+                let existing = try await runtime.store.syntheticCertificateCount(issuer: issuer, status: .revoked)
                 let insertStarted = Date()
                 if entries > existing {
                     let writer = try SQLiteStore(path: runtime.home.databasePath)
-                    try await SyntheticCertificates.insert(into: writer, count: entries - existing, issuer: issuer, revoked: 1.0, now: Date())
+                    try await writer.insertSyntheticCertificates(count: entries - existing, issuer: issuer, revoked: 1.0, now: Date())
                     try await writer.close()  // its page cache is gone before the peak is reset, not a moment after
                 }
                 let insertSeconds = Date().timeIntervalSince(insertStarted)
@@ -179,7 +181,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try Data(crl.der).write(to: URL(fileURLWithPath: out))
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 let peak = ProcessMemory.kibibytes("VmHWM")
-                if remove { try await SyntheticCertificates.removeAll(from: runtime.store) }
+                if remove { try await runtime.store.removeSyntheticCertificates() }
                 try printJSONLine([
                     "benchmark": "crl", "issuer": issuer, "inserted": max(0, entries - existing), "crl_entries": crl.entries,
                     "crl_bytes": crl.der.count, "insert_seconds": insertSeconds, "seconds": seconds, "peak_rss_kib": peak,
@@ -189,13 +191,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `signet bench populate`: records N synthetic certificates (teams, validities and a share of
+    /// `signet-bench populate`: records N synthetic certificates (teams, validities and a share of
     /// revocations spread as described in Benchmarks/README.md) in one transaction, for the store-scale
     /// figure. Each row carries the DER of a real issued certificate so list responses have real size.
     struct Populate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "populate", abstract: "Insert N synthetic certificates in bulk.")
 
-        @OptionGroup var options: HomeOptions
+        @OptionGroup var options: BenchOptions
         @Option(help: "Certificates to insert.") var count: Int
         @Option(help: "Issuing authority.") var issuer: String = "issuing-ca-1"
         @Option(help: "Share of the rows that are revoked (0...1).") var revoked: Double = 0.01
@@ -208,164 +210,12 @@ struct BenchCommand: AsyncParsableCommand {
                 let home = try SignetHome.open(options.directory)
                 let store = try SQLiteStore(path: home.databasePath)
                 let started = Date()
-                try await SyntheticCertificates.insert(into: store, count: count, issuer: issuer, revoked: revoked, now: Date())
+                try await store.insertSyntheticCertificates(count: count, issuer: issuer, revoked: revoked, now: Date())
                 let seconds = Date().timeIntervalSince(started)
-                let total = try await store.read("counting certificates") { db in
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates") ?? 0
-                }
+                let total = try await store.countCertificates(CertificateQuery(limit: 1))
                 try printJSONLine(["benchmark": "populate", "inserted": count, "seconds": seconds, "certificates": total])
             }
         }
     }
 }
 
-/// The timed loop behind `signet bench hsm` and `signet bench tsa`: `threads` threads repeat one
-/// operation until the deadline, counting the calls that return true; the first error is thrown.
-enum TimedLoop {
-    /// Operations completed and the wall time they took.
-    struct Result {
-        var operations: Int
-        var seconds: Double
-    }
-
-    static func run(threads: Int, seconds: Double, _ operation: @escaping @Sendable () throws -> Bool) throws -> Result {
-        let counts = Locked<[Int]>(Array(repeating: 0, count: threads))
-        let failure = Locked<(any Error)?>(nil)
-        let done = DispatchGroup()
-        let started = DispatchTime.now().uptimeNanoseconds
-        let deadline = started + UInt64(seconds * 1e9)
-        for index in 0..<threads {
-            done.enter()
-            let thread = Thread {
-                var count = 0
-                do {
-                    while DispatchTime.now().uptimeNanoseconds < deadline {
-                        if try operation() { count += 1 }
-                    }
-                } catch {
-                    failure.withLock { $0 = error }
-                }
-                counts.withLock { $0[index] = count }
-                done.leave()
-            }
-            thread.start()
-        }
-        done.wait()
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        if let error = failure.withLock({ $0 }) { throw error }
-        return Result(operations: counts.withLock { $0.reduce(0, +) }, seconds: elapsed)
-    }
-}
-
-/// Synthetic certificate rows written straight into the store with one INSERT … SELECT over a
-/// recursive CTE (SQLite generates the rows, in serial order and with a large page cache on the
-/// writing connection, so a million take seconds rather than minutes). Rows are marked with the
-/// requester `signet-bench`. Serials are 20 random octets with a first octet of 0x01–0x7f (positive,
-/// minimal DER), like Signet's own; `der` is a real issued certificate's DER and, as for a completed
-/// certificate, there is no separate `tbs`, so rows have the size of real ones.
-enum SyntheticCertificates {
-    static let requester = "signet-bench"
-
-    /// Inserts `count` rows for `issuer`. `revoked` is the share revoked (1.0: all), with reasons
-    /// spread over unspecified, keyCompromise, superseded and cessationOfOperation and revocation
-    /// times within the last 7 days. Fully revoked batches (the CRL benchmark) are valid from an hour
-    /// ago for 7 days, so every entry belongs on the CRL; mixed batches (store scale) spread 20 teams
-    /// (`payments` and `team-01`…`team-19`), notBefore over the last 30 days and lifetimes of 1 h to 7 d.
-    static func insert(into store: SQLiteStore, count: Int, issuer: String, revoked: Double, now: Date) async throws {
-        guard count > 0 else { return }
-        guard issuer.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw SignetError.malformed("Issuer name '\(issuer)' has characters a benchmark does not expect")
-        }
-        let t = now.timeIntervalSince1970
-        let revokedPerMille = Int((revoked * 1000).rounded())
-        let allRevoked = revokedPerMille >= 1000
-        let notBefore = allRevoked ? "\(t - 3600)" : "\(t) - (abs(random()) % 2592000)"
-        let lifetime = allRevoked ? "604800" : "(3600 + abs(random()) % 601200)"
-        let sql = """
-            WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < \(count)),
-            sample(der) AS MATERIALIZED (SELECT coalesce(
-                (SELECT der FROM certificates WHERE der IS NOT NULL AND profile = 'prerelease-codesign' LIMIT 1),
-                (SELECT der FROM certificates WHERE der IS NOT NULL LIMIT 1), zeroblob(700))),
-            rows(i, serial, nb, life, rev, reason) AS MATERIALIZED (
-                SELECT i, printf('%02x', 1 + abs(random()) % 127) || lower(hex(randomblob(19))), \(notBefore), \(lifetime),
-                       abs(random()) % 1000 < \(revokedPerMille),
-                       CASE abs(random()) % 4 WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 4 ELSE 5 END FROM seq)
-            INSERT INTO certificates (serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after,
-                                      status, revoked_at, revocation_reason, tbs, der, created_at)
-            SELECT serial, '\(issuer)', 'prerelease-codesign',
-                   'CN=bench ' || i, CASE i % 20 WHEN 0 THEN 'payments' ELSE printf('team-%02d', i % 20) END, NULL,
-                   '\(requester)', NULL, nb, nb + life,
-                   CASE WHEN rev THEN 'revoked' ELSE 'valid' END,
-                   CASE WHEN rev THEN \(t) - (abs(random()) % 604800) ELSE NULL END,
-                   CASE WHEN rev THEN reason ELSE NULL END,
-                   NULL, sample.der, nb
-            FROM rows, sample ORDER BY serial
-            """
-        try await store.write("inserting \(count) synthetic certificates") { db in
-            try db.execute(sql: "PRAGMA cache_size = -1048576")
-            try db.execute(sql: sql)
-        }
-        try await store.write("restoring the page cache size") { db in
-            try db.execute(sql: "PRAGMA cache_size = -\(SQLiteStore.writerCacheKiB)")
-        }
-    }
-
-    /// Synthetic rows of `issuer` with `status` that have not expired.
-    static func count(in store: SQLiteStore, issuer: String, status: String) async throws -> Int {
-        try await store.read("counting synthetic certificates") { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates WHERE requester = ? AND issuer = ? AND status = ? AND not_after > ?",
-                             arguments: [requester, issuer, status, Date().timeIntervalSince1970]) ?? 0
-        }
-    }
-
-    /// Removes every row ``insert(into:count:issuer:revoked:now:)`` made.
-    static func removeAll(from store: SQLiteStore) async throws {
-        try await store.write("removing synthetic certificates") { db in
-            try db.execute(sql: "DELETE FROM certificates WHERE requester = '\(requester)'")
-        }
-    }
-}
-
-/// This process's memory and CPU figures (Linux).
-enum ProcessMemory {
-    /// User and system CPU time this process has used, in seconds (getrusage).
-    static func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    }
-
-    /// A `Vm*` field of /proc/self/status in KiB (VmRSS, VmHWM, …), or -1 where there is none.
-    static func kibibytes(_ field: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? -1
-        }
-        return -1
-    }
-
-    /// Resets VmHWM to the current RSS (`echo 5 > /proc/self/clear_refs`, Linux ≥ 4.0), so the next
-    /// reading is the peak of what follows. False where the kernel refuses.
-    static func resetPeak() -> Bool {
-        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
-        defer { try? handle.close() }
-        return (try? handle.write(contentsOf: Data("5".utf8))) != nil
-    }
-
-    /// Returns freed heap pages to the kernel (glibc), so RSS reflects live memory.
-    static func trim() {
-        #if os(Linux)
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
-        }
-        #endif
-    }
-}
-
-/// Prints one compact JSON object on one line (keys sorted), for scripts.
-func printJSONLine(_ object: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
