@@ -14,19 +14,12 @@ public struct SignetStoreView: Sendable {
         try await Revocation.revoke(serial: serial, reason: reason, by: principal, repository: store, clock: clock)
     }
 
-    /// The authority named `name`, or the newest active one made under the `root-ca` / `issuing-ca`
-    /// profile when `name` is `root` or `issuing`.
+    /// The authority named `name`, or the one an alias (``AuthorityAlias``) stands for.
     public func authority(_ name: String) async throws -> AuthorityRecord {
         let all = try await store.authorities()
-        let aliases = ["root": "root-ca", "issuing": "issuing-ca", "ocsp": "ocsp-signer", "tsa": "timestamping"]
-        if let profile = aliases[name] {
-            guard let newest = all.filter({ $0.profile == profile && $0.state == .active }).max(by: { $0.generation < $1.generation }) else {
-                throw SignetError.notFound("No active \(name) authority; run `signet init`")
-            }
-            return newest
-        }
-        guard let match = all.first(where: { $0.name == name }) else {
-            throw SignetError.notFound("No authority named '\(name)'; known: root, issuing, \(all.map(\.name).joined(separator: ", "))")
+        guard let match = AuthorityAlias.resolve(name, among: all) else {
+            if AuthorityAlias.isAlias(name) { throw SignetError.notFound("No active \(name) authority; run `signet init`") }
+            throw SignetError.notFound("No authority named '\(name)'; known: root, issuing, ocsp, tsa, \(all.map(\.name).joined(separator: ", "))")
         }
         return match
     }

@@ -32,18 +32,18 @@ struct PublicController {
         let file = context.parameters.get("file") ?? ""
         guard file.hasSuffix(".crt") else { throw SignetError.notFound("CA certificates are served as /ca/<name>.crt") }
         let name = String(file.dropLast(4))
-        let aliases = ["root": "root-ca", "issuing": "issuing-ca"]
+        let caKinds = [Profile.Kind.rootCA.rawValue, Profile.Kind.issuingCA.rawValue]
         let der: [UInt8]
-        if let profile = aliases[name] {
+        if AuthorityAlias.isAlias(name) {
             // Which authority an alias names changes with rotation: always asked of the store.
-            let newest = try await services.repository.authorities().filter { $0.profile == profile && $0.state == .active }.max { $0.generation < $1.generation }
-            guard let newest else { throw SignetError.notFound("No active \(profile) to serve as \(file)") }
+            guard let newest = AuthorityAlias.resolve(name, among: try await services.repository.authorities()), caKinds.contains(newest.kind) else {
+                throw SignetError.notFound("No active CA to serve as \(file)")
+            }
             der = newest.certificateDER
         } else if let served = servedCertificates.withLock({ $0[name] }) {
             der = served
         } else {
             // By name, the URL in every certificate's AIA: one row, however many generations rotation left.
-            let caKinds = [Profile.Kind.rootCA.rawValue, Profile.Kind.issuingCA.rawValue]
             guard let authority = try await services.repository.authority(named: name), caKinds.contains(authority.kind) else {
                 throw SignetError.notFound("No CA certificate named \(name)")
             }
