@@ -33,6 +33,13 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     // MARK: KeyCustodian
 
     public func generateKey(_ reference: KeyReference, algorithm: KeyAlgorithm) throws -> any SigningKey {
+        try generate(reference, algorithm: algorithm, publicHalfReadableWithoutLogin: false)
+    }
+
+    /// Generates a key pair; `publicHalfReadableWithoutLogin` sets CKA_PRIVATE false on the public
+    /// half explicitly (the audit key's, so auditors without the PIN can check signatures), else the
+    /// token's default applies. The private half is always CKA_PRIVATE true.
+    func generate(_ reference: KeyReference, algorithm: KeyAlgorithm, publicHalfReadableWithoutLogin: Bool) throws -> any SigningKey {
         let publicTemplate = AttributeTemplate()
         let privateTemplate = AttributeTemplate()
         var mechanism = CK_MECHANISM()
@@ -44,6 +51,7 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
             template.add(UInt(CKA_LABEL), bytes: Array(reference.label.utf8))
         }
         publicTemplate.add(UInt(CKA_VERIFY), true)
+        if publicHalfReadableWithoutLogin { publicTemplate.add(UInt(CKA_PRIVATE), false) }
         publicTemplate.add(UInt(CKA_ENCRYPT), false)
         publicTemplate.add(UInt(CKA_WRAP), false)
         privateTemplate.add(UInt(CKA_PRIVATE), true)
@@ -167,8 +175,14 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     }
 
     private func readProtection(_ handle: CK_OBJECT_HANDLE, _ reference: KeyReference) throws -> KeyProtection {
-        let types = [CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_LOCAL].map { UInt($0) }
-        let values = try readAttributes(handle, types)
+        Self.protection(from: try readAttributes(handle, Self.protectionAttributes))
+    }
+
+    /// The attributes ``protection(from:)`` needs.
+    static let protectionAttributes = [CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_LOCAL].map { UInt($0) }
+
+    /// A private key's protection, from its attributes (absent ones read as false).
+    static func protection(from values: [UInt: [UInt8]]) -> KeyProtection {
         func flag(_ type: UInt) -> Bool { (values[type]?.first ?? 0) != 0 }
         return KeyProtection(
             onToken: flag(CKA_TOKEN), isPrivate: flag(CKA_PRIVATE), sensitive: flag(CKA_SENSITIVE),
@@ -177,9 +191,16 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     }
 
     private func algorithm(ofPrivateKey handle: CK_OBJECT_HANDLE) throws -> KeyAlgorithm? {
-        let values = try readAttributes(handle, [UInt(CKA_KEY_TYPE), UInt(CKA_EC_PARAMS), UInt(CKA_MODULUS)])
+        Self.algorithm(from: try readAttributes(handle, Self.algorithmAttributes))
+    }
+
+    /// The attributes ``algorithm(from:)`` needs, of a private- or public-key object.
+    static let algorithmAttributes = [UInt(CKA_KEY_TYPE), UInt(CKA_EC_PARAMS), UInt(CKA_MODULUS)]
+
+    /// The key type Signet calls `values` (CKA_KEY_TYPE with the curve or modulus size), or nil for one it does not use.
+    static func algorithm(from values: [UInt: [UInt8]]) -> KeyAlgorithm? {
         guard let typeBytes = values[UInt(CKA_KEY_TYPE)], typeBytes.count == MemoryLayout<CK_ULONG>.size else { return nil }
-        let keyType = typeBytes.withUnsafeBytes { $0.load(as: CK_ULONG.self) }
+        let keyType = typeBytes.withUnsafeBytes { $0.loadUnaligned(as: CK_ULONG.self) }
         if keyType == CKK_EC, let params = values[UInt(CKA_EC_PARAMS)] {
             return KeyAlgorithm.allCases.first { $0.isEC && Self.ecParameters($0) == params }
         }
@@ -191,10 +212,18 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     }
 
     private func readPublicKey(_ handle: CK_OBJECT_HANDLE, _ algorithm: KeyAlgorithm, _ reference: KeyReference) throws -> Certificate.PublicKey {
+        try Self.publicKey(from: try readAttributes(handle, Self.publicKeyAttributes), algorithm, reference)
+    }
+
+    /// The attributes ``publicKey(from:_:_:)`` needs.
+    static let publicKeyAttributes = [UInt(CKA_EC_POINT), UInt(CKA_MODULUS), UInt(CKA_PUBLIC_EXPONENT)]
+
+    /// The public key held in a public-key object's attributes.
+    static func publicKey(from values: [UInt: [UInt8]], _ algorithm: KeyAlgorithm, _ reference: KeyReference) throws -> Certificate.PublicKey {
         do {
             switch algorithm {
             case .ecP256, .ecP384:
-                guard let encoded = try readAttributes(handle, [UInt(CKA_EC_POINT)])[UInt(CKA_EC_POINT)] else {
+                guard let encoded = values[UInt(CKA_EC_POINT)] else {
                     throw HSMError(.pkcs11, "Token returned no CKA_EC_POINT for \(reference)")
                 }
                 let point = try Self.unwrapECPoint(encoded)
@@ -202,7 +231,6 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
                     ? Certificate.PublicKey(try P256.Signing.PublicKey(x963Representation: point))
                     : Certificate.PublicKey(try P384.Signing.PublicKey(x963Representation: point))
             case .rsa2048, .rsa3072, .rsa4096:
-                let values = try readAttributes(handle, [UInt(CKA_MODULUS), UInt(CKA_PUBLIC_EXPONENT)])
                 guard let n = values[UInt(CKA_MODULUS)], let e = values[UInt(CKA_PUBLIC_EXPONENT)] else {
                     throw HSMError(.pkcs11, "Token returned no modulus or exponent for \(reference)")
                 }
@@ -237,23 +265,7 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
     /// Reads attributes in two passes (sizes, then values). Attributes the token withholds
     /// (CKR_ATTRIBUTE_SENSITIVE, absent types) come back as nil rather than failing the whole read.
     private func readAttributes(_ handle: CK_OBJECT_HANDLE, _ types: [UInt]) throws -> [UInt: [UInt8]] {
-        try pool.withSession { session in
-            var result: [UInt: [UInt8]] = [:]
-            for type in types {
-                var probe = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type), pValue: nil, ulValueLen: 0)
-                let rv = functions.C_GetAttributeValue!(session, handle, &probe, 1)
-                if rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID { continue }
-                try module.check(rv, "C_GetAttributeValue", "reading attribute 0x\(String(type, radix: 16))")
-                guard probe.ulValueLen != CK_ULONG.max else { continue }
-                var buffer = [UInt8](repeating: 0, count: Int(probe.ulValueLen))
-                try buffer.withUnsafeMutableBytes { raw in
-                    var attribute = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type), pValue: raw.baseAddress, ulValueLen: CK_ULONG(raw.count))
-                    try module.check(functions.C_GetAttributeValue!(session, handle, &attribute, 1), "C_GetAttributeValue", "reading attribute 0x\(String(type, radix: 16))")
-                }
-                result[type] = buffer
-            }
-            return result
-        }
+        try pool.withSession { session in try module.readAttributes(handle, types, in: session) }
     }
 
     private func findObjects(id: [UInt8]?, objectClass: UInt?, tokenObjectsOnly: Bool = true) throws -> [CK_OBJECT_HANDLE] {
@@ -290,6 +302,28 @@ public final class HSMKeyManager: KeyCustodian, @unchecked Sendable {
 }
 
 extension PKCS11Module {
+    /// Reads attributes in two passes (sizes, then values) in a session the caller holds. Attributes
+    /// the token withholds (CKR_ATTRIBUTE_SENSITIVE, absent types) come back as nil rather than
+    /// failing the whole read.
+    func readAttributes(_ handle: CK_OBJECT_HANDLE, _ types: [UInt], in session: CK_SESSION_HANDLE) throws -> [UInt: [UInt8]] {
+        var result: [UInt: [UInt8]] = [:]
+        for type in types {
+            var probe = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type), pValue: nil, ulValueLen: 0)
+            let rv = functions.C_GetAttributeValue!(session, handle, &probe, 1)
+            if rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID { continue }
+            try check(rv, "C_GetAttributeValue", "reading attribute 0x\(String(type, radix: 16))")
+            // CK_UNAVAILABLE_INFORMATION, or a size no object of ours has: not read.
+            guard probe.ulValueLen != CK_ULONG.max, probe.ulValueLen <= 1 << 20 else { continue }
+            var buffer = [UInt8](repeating: 0, count: Int(probe.ulValueLen))
+            try buffer.withUnsafeMutableBytes { raw in
+                var attribute = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type), pValue: raw.baseAddress, ulValueLen: CK_ULONG(raw.count))
+                try check(functions.C_GetAttributeValue!(session, handle, &attribute, 1), "C_GetAttributeValue", "reading attribute 0x\(String(type, radix: 16))")
+            }
+            result[type] = buffer
+        }
+        return result
+    }
+
     /// The handles of the objects with this CKA_ID and class (either may be nil for "any"), searched
     /// in a session the caller already holds; token objects only unless `tokenObjectsOnly` is false
     /// (then this process's session copies too).
@@ -298,6 +332,11 @@ extension PKCS11Module {
         if tokenObjectsOnly { template.add(UInt(CKA_TOKEN), true) }
         if let objectClass { template.add(UInt(CKA_CLASS), ulong: objectClass) }
         if let id { template.add(UInt(CKA_ID), bytes: id) }
+        return try findObjects(in: session, matching: template)
+    }
+
+    /// The handles of the objects matching every attribute of `template`.
+    func findObjects(in session: CK_SESSION_HANDLE, matching template: AttributeTemplate) throws -> [CK_OBJECT_HANDLE] {
         try template.withAttributes { attributes, count in
             try check(functions.C_FindObjectsInit!(session, attributes, count), "C_FindObjectsInit", "searching the token")
         }

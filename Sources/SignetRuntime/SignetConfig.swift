@@ -15,6 +15,8 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public var hsm: HSM
     public var crl: CRL
     public var ocsp: OCSP?
+    /// Audit checkpointing; absent in homes made before it existed (the defaults apply).
+    public var audit: Audit? = nil
 
     public struct HSM: Codable, Sendable, Equatable {
         /// Path of the PKCS#11 module (`.so`).
@@ -56,6 +58,43 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         public var validity: String
     }
 
+    public struct Audit: Codable, Sendable, Equatable {
+        /// How often `signet serve` signs a checkpoint (over the newest entry, even when nothing new was logged).
+        public var checkpointInterval: String?
+        /// How old the newest checkpoint may be while `signet serve` runs before `signet audit verify` fails.
+        public var maxCheckpointAge: String?
+
+        public static let defaultCheckpointInterval = "1m"
+        public static let defaultMaxCheckpointAge = "5m"
+
+        public init(checkpointInterval: String? = nil, maxCheckpointAge: String? = nil) {
+            self.checkpointInterval = checkpointInterval
+            self.maxCheckpointAge = maxCheckpointAge
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case checkpointInterval = "checkpoint_interval"
+            case maxCheckpointAge = "max_checkpoint_age"
+        }
+    }
+
+    /// The audit settings, parsed and checked: the bound must leave room for at least one missed interval.
+    public func auditSettings() throws -> (checkpointInterval: ValidityDuration, maxCheckpointAge: ValidityDuration) {
+        func parse(_ text: String?, _ fallback: String, _ key: String) throws -> ValidityDuration {
+            do {
+                return try ValidityDuration(parsing: text ?? fallback)
+            } catch {
+                throw SignetError.configuration("audit.\(key) in config.yaml: expected a duration such as \(fallback), got '\(text ?? "")'")
+            }
+        }
+        let interval = try parse(audit?.checkpointInterval, Audit.defaultCheckpointInterval, "checkpoint_interval")
+        let maxAge = try parse(audit?.maxCheckpointAge, Audit.defaultMaxCheckpointAge, "max_checkpoint_age")
+        guard maxAge.seconds > interval.seconds else {
+            throw SignetError.configuration("audit.max_checkpoint_age (\(maxAge)) must be longer than audit.checkpoint_interval (\(interval)) in config.yaml")
+        }
+        return (interval, maxAge)
+    }
+
     enum CodingKeys: String, CodingKey {
         case baseURL = "base_url"
         case listen
@@ -63,6 +102,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case hsm
         case crl
         case ocsp
+        case audit
     }
 
     public static func parse(_ yaml: String, file: String) throws -> SignetConfig {

@@ -39,6 +39,10 @@ public struct SignetHome: Sendable {
     }
 
     public var databasePath: String { path(Self.databaseFile) }
+    /// Held (shared flock) by every `signet serve` on this home while it runs; see ``ServerPresence``.
+    public var serverLockPath: String { path("serve.lock") }
+    /// Serialises audit checkpointing between processes; see ``AuditCheckpointFileLock``.
+    public var checkpointLockPath: String { path("audit-checkpoint.lock") }
     public var profilesDirectory: String { path(config.profilesDir) }
     public var crlDirectory: String { path(config.crl.directory) }
 
@@ -128,7 +132,8 @@ public struct SignetHome: Sendable {
             hsm: .init(module: module, tokenLabel: options.tokenLabel ?? "signet", pinFile: "hsm.pin", softhsm2Conf: softhsmConf,
                        createToken: embedded, sessions: options.sessions ?? 4),
             crl: .init(directory: crlDirectory, nextUpdate: "24h"),
-            ocsp: .init(validity: "1h"))
+            ocsp: .init(validity: "1h"),
+            audit: .init(checkpointInterval: SignetConfig.Audit.defaultCheckpointInterval, maxCheckpointAge: SignetConfig.Audit.defaultMaxCheckpointAge))
         _ = try AuthorityURLs(baseURL: config.baseURL)
         try AtomicFile.write(try config.yaml(), to: directory + "/" + configFile, mode: 0o600)
         return (SignetHome(directory: directory, config: config), true)

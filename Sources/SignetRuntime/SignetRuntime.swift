@@ -83,8 +83,9 @@ public final class SignetRuntime: Sendable {
                                         keyManager: HSMKeyManager(pool: pool), clock: clock)
         let authorities = try await runtime.ca.bootstrap(by: localOperator())
         created += authorities.map { "authority \($0)" }
-        // The audit key exists from the start, and the first checkpoint pins init's own entries.
-        let trail = AuditTrail(ca: runtime.ca, checkpoints: runtime.store)
+        // The audit key exists from the start, and the first checkpoint pins init's own entries (and
+        // anchors them in the token; a second init catches up an anchor a crash left behind).
+        let trail = runtime.auditTrail
         if try await runtime.store.keys().contains(where: { $0.purpose == .audit && $0.state == .active }) == false {
             _ = try await trail.auditKey(by: localOperator())
             created.append("audit key")
@@ -115,6 +116,42 @@ public final class SignetRuntime: Sendable {
     public static func openPool(_ home: SignetHome, sessions: Int) throws -> HSMSessionPool {
         let module = try loadModule(home)
         return try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: sessions)
+    }
+
+    /// The audit trail of this home: checkpoints in the store, anchored in the token, serialised with
+    /// other processes on the home.
+    public var auditTrail: AuditTrail {
+        AuditTrail(ca: ca, checkpoints: store, anchors: keyManager, lock: AuditCheckpointFileLock(home: home))
+    }
+
+    /// A verifier for `signet audit verify`, with as much of the token as can be had: logged in when
+    /// the PIN is available (`SIGNET_HSM_PIN` or the PIN file), else a session without login (public
+    /// objects only, as an auditor without the PIN), else none, with the reason. It does not load
+    /// profiles or authorities: verification needs only the store and the token.
+    public static func openAuditVerifier(_ home: SignetHome, clock: any SignetClock = SystemClock()) async throws -> AuditVerifier {
+        let (_, maxAge) = try home.config.auditSettings()
+        let store = try await openStore(home, clock: clock).store
+        let freshness = AuditVerifier.Freshness(maxAge: maxAge, serverRunning: ServerPresence.isServerRunning(home))
+        let token: (any AuditAnchorReader)?
+        var unavailable = ""
+        do {
+            let module = try loadModule(home)
+            let pin: String?
+            do {
+                pin = try home.userPIN()
+            } catch let error as HSMError where error.code == .pinUnavailable {
+                pin = nil
+            }
+            if let pin {
+                token = HSMKeyManager(pool: try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: pin, size: 1))
+            } else {
+                token = try HSMPublicReader(module: module, tokenLabel: home.config.hsm.tokenLabel)
+            }
+        } catch let error as HSMError where error.code != .pinIncorrect {
+            token = nil
+            unavailable = "the token could not be opened (\(error.reason))"
+        }
+        return AuditVerifier(repository: store, token: token, tokenUnavailable: unavailable, clock: clock, freshness: freshness)
     }
 
     /// The CRL publisher and OCSP responder for this home, configured from config.yaml.

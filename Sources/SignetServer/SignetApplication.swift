@@ -22,10 +22,14 @@ public enum SignetApplication {
         public var logLevel: Logger.Level
         /// How often the rotation scheduler looks for due work.
         public var rotationInterval: Duration
+        /// How often an audit checkpoint is signed (`audit.checkpoint_interval`), even when nothing new
+        /// was logged, so the newest checkpoint's age shows that checkpointing is alive.
+        public var auditCheckpointInterval: Duration
 
         public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info,
-                    rotationInterval: Duration = .seconds(30)) {
+                    rotationInterval: Duration = .seconds(30), auditCheckpointInterval: Duration = .seconds(60)) {
             self.rotationInterval = rotationInterval
+            self.auditCheckpointInterval = auditCheckpointInterval
             self.host = host
             self.port = port
             self.tlsCertificate = tlsCertificate
@@ -106,7 +110,7 @@ public enum SignetApplication {
             services: [
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250)),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
-                AuditCheckpointService(services: services, interval: .seconds(60), logger: logger),
+                AuditCheckpointService(services: services, interval: settings.auditCheckpointInterval, logger: logger),
             ] + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)

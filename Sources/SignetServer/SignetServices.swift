@@ -27,11 +27,11 @@ public struct SignetServices: Sendable {
     public let authThrottle: AuthFailureThrottle
 
     public init(ca: CertificateAuthority, repository: any Repository, revocation: RevocationPublisher,
-                timestamping: TimestampAuthority, authThrottle: AuthFailureThrottle = AuthFailureThrottle()) {
+                timestamping: TimestampAuthority, trail: AuditTrail, authThrottle: AuthFailureThrottle = AuthFailureThrottle()) {
         self.authThrottle = authThrottle
         self.timestamping = timestamping
         self.releases = ReleaseSigning(ca: ca)
-        self.trail = AuditTrail(ca: ca, checkpoints: repository)
+        self.trail = trail
         self.rotation = RotationScheduler(ca: ca)
         self.ca = ca
         self.repository = repository

@@ -261,6 +261,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v10-chained-checkpoints") { db in
+            // Each checkpoint names the entry of the checkpoint signed before it, inside its signature, so
+            // a row deleted from the middle breaks the next one's link. Older rows keep NULL (v1 form).
+            try db.execute(sql: "ALTER TABLE audit_checkpoints ADD COLUMN previous_seq INTEGER")
+        }
         return migrator
     }
 
@@ -330,12 +335,15 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         }
     }
 
+    /// An entry for display. The file may have been edited, so every column is read without GRDB's
+    /// typed accessors, which trap on a value of the wrong type (verification reads ``auditRecords``).
     static func auditEntry(_ row: Row) -> AuditEntry {
-        let details = (try? JSONDecoder().decode([String: String].self, from: Data((row["details"] as String).utf8))) ?? [:]
+        let details = (try? JSONDecoder().decode([String: String].self, from: Data((text(row, "details") ?? "").utf8))) ?? [:]
         let event = AuditEvent(
-            time: Date(timeIntervalSince1970: Double(row["time_ms"] as Int64) / 1000), actor: row["actor"], role: row["role"],
-            action: row["action"], target: row["target"], outcome: AuditEvent.Outcome(rawValue: row["outcome"]) ?? .failed, details: details)
-        return AuditEntry(sequence: row["seq"], event: event, previousHash: row["prev_hash"], hash: row["hash"])
+            time: Date(timeIntervalSince1970: Double(integer(row, "time_ms") ?? 0) / 1000), actor: text(row, "actor") ?? "", role: text(row, "role"),
+            action: text(row, "action") ?? "", target: text(row, "target"), outcome: AuditEvent.Outcome(rawValue: text(row, "outcome") ?? "") ?? .failed,
+            details: details)
+        return AuditEntry(sequence: integer(row, "seq") ?? 0, event: event, previousHash: text(row, "prev_hash") ?? "", hash: text(row, "hash") ?? "")
     }
 
     // MARK: Keys

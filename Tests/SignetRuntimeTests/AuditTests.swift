@@ -92,19 +92,19 @@ import X509
         for entry in retired { #expect(destroyed.contains(entry.event.details["key_id"] ?? "?"), "\(entry.event.target ?? "") retired without key.destroy") }
         #expect(destroyed.contains(keyID))  // the expired release key
         #expect(retirement.contains { $0.event.action == "key.retire" && $0.event.target == keyID })
-        #expect(try await Self.actions(runtime) { _ = try await AuditTrail(ca: runtime.ca, checkpoints: runtime.store).checkpoint(by: Self.admin) } == [])
+        #expect(try await Self.actions(runtime) { _ = try await runtime.auditTrail.checkpoint(by: Self.admin) } == [])
     }
 
     @Test("checkpoints: signed by the HSM audit key; rewriting an entry, or cutting entries off the end, is detected")
     func checkpoints() async throws {
         let runtime = try await TestEnvironment.makeRuntime()
-        let trail = AuditTrail(ca: runtime.ca, checkpoints: runtime.store)
+        let trail = runtime.auditTrail
         for _ in 0..<3 { _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer) }
         let checkpoint = try #require(try await trail.checkpoint(by: Self.admin))
         #expect(try await trail.checkpoint(by: Self.admin) == nil)  // nothing new to cover
         let audit = try #require(try await runtime.store.keys().first { $0.purpose == .audit })
         #expect(try runtime.keyManager.protection(of: audit.reference).isFullyProtected)
-        #expect(try await trail.verify(useToken: true).isIntact)
+        #expect(try await trail.verify().isIntact)
 
         // Rewrite the whole tail consistently (recomputing every hash): only the checkpoint catches it.
         let entries = try await runtime.store.auditEntries(AuditQuery(limit: 10_000))
@@ -123,18 +123,124 @@ import X509
                 try db.execute(sql: "UPDATE audit_log SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?", arguments: [actor, prev, hash, sequence])
             }
         }
-        let rewritten = try await trail.verify(useToken: true)
+        let rewritten = try await trail.verify()
         #expect(rewritten.firstProblem?.sequence == checkpoint.sequence)
         #expect(rewritten.firstProblem?.reason.contains("rewritten") == true)
 
         // Truncation: a second home, entries after the last checkpoint removed along with the checkpointed one.
         let other = try await TestEnvironment.makeRuntime()
-        let otherTrail = AuditTrail(ca: other.ca, checkpoints: other.store)
+        let otherTrail = other.auditTrail
         let checkpoints = try await other.store.checkpoints()
         let last = try #require(checkpoints.last)
         try await other.store.write("truncate") { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?", arguments: [last.sequence]) }
-        let truncated = try await otherTrail.verify(useToken: true)
+        let truncated = try await otherTrail.verify()
         #expect(truncated.firstProblem?.reason.contains("removed from the end") == true)
+    }
+
+    @Test("a refresh signs the newest entry again and replaces its row, the token's anchor follows (old objects removed), and concurrent checkpoints leave rows and anchor agreeing")
+    func refreshAndConcurrentCheckpoints() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let trail = runtime.auditTrail
+        let first = try #require(try await runtime.store.newestCheckpoint())
+        let refreshed = try #require(try await trail.checkpoint(by: Self.admin, refresh: true))
+        #expect(refreshed.sequence == first.sequence && refreshed.entryHash == first.entryHash)
+        #expect(refreshed.previousSequence == first.previousSequence && refreshed.timeMillis > first.timeMillis)
+        #expect(try await runtime.store.checkpoints().count == 1)
+        for copy in AuditAnchor.Copy.allCases {
+            let values = try runtime.keyManager.anchorValues(copy)
+            #expect(values.count == 1, "\(copy): \(values.count) anchor objects")
+            #expect(try AuditAnchor.decode(try #require(values.first)).isSameStatement(as: refreshed))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
+                    _ = try await trail.checkpoint(by: Self.admin, refresh: index % 2 == 0)
+                }
+            }
+            try await group.waitForAll()
+        }
+        _ = try await trail.checkpoint(by: Self.admin)
+        let result = try await trail.verify()
+        #expect(result.isIntact, "\(result.firstProblem?.summary ?? "")")
+        #expect(result.anchor?.oneBehind == false && result.anchor?.sequence == result.lastSequence)
+        let rows = try await runtime.store.checkpoints()
+        for (earlier, later) in zip(rows, rows.dropFirst()) { #expect(later.previousSequence == earlier.sequence) }
+    }
+
+    @Test("checkpointing refuses to vouch for a trail the token's anchor says was cut short, or whose tail does not chain")
+    func refusesToCheckpointTamperedTrail() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let trail = runtime.auditTrail
+        for _ in 0..<2 { _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer) }
+        let anchored = try #require(try await trail.checkpoint(by: Self.admin))
+        try await runtime.store.write("truncate") { db in
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?; DELETE FROM audit_checkpoints WHERE seq >= ?", arguments: [anchored.sequence, anchored.sequence])
+        }
+        _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
+        await #expect(throws: SignetError.self) { try await trail.checkpoint(by: Self.admin, refresh: true) }
+        #expect(try await runtime.store.newestCheckpoint()?.sequence ?? 0 < anchored.sequence)
+        let verdict = try await trail.verify()
+        #expect(verdict.firstProblem?.kind == .anchor, "\(verdict.firstProblem?.summary ?? "intact")")
+
+        // A tail edited after the newest checkpoint: the next checkpoint would vouch for it, so it refuses.
+        let other = try await TestEnvironment.makeRuntime()
+        _ = try await other.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
+        try await other.store.write("edit") { db in try db.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM audit_log)") }
+        do {
+            _ = try await other.auditTrail.checkpoint(by: Self.admin)
+            Issue.record("a checkpoint was signed over an edited entry")
+        } catch let error as SignetError {
+            #expect(error.reason.contains("Refusing to sign an audit checkpoint") && error.reason.contains("edited"), "\(error.reason)")
+        }
+    }
+
+    @Test("a home whose checkpoints predate chaining and the anchor verifies and says so; its next checkpoint chains onto the old rows and creates the anchor, which then holds")
+    func upgradeFromUnanchoredCheckpoints() async throws {
+        let runtime = try await TestEnvironment.makeRuntime()
+        let trail = runtime.auditTrail
+        // Make it a home of the previous version: v1 checkpoints at the last entry and three before it,
+        // no anchor objects.
+        let last = try #require(try await runtime.store.lastAuditEntry()?.sequence)
+        let pin = try String(contentsOfFile: runtime.home.directory + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        for _ in AuditAnchor.Copy.allCases {
+            try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
+                "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", runtime.home.config.hsm.tokenLabel, "--login", "--pin", "env:SIGNET_TEST_PIN",
+                "--delete-object", "--type", "data", "--application-label", "signet", "--label", "signet/audit-anchor"],
+                environment: ["SOFTHSM2_CONF": TestEnvironment.softhsmConf, "SIGNET_TEST_PIN": pin]), "pkcs11-tool --delete-object")
+        }
+        #expect(try runtime.keyManager.anchorValues(.private).isEmpty && runtime.keyManager.anchorValues(.public).isEmpty)
+        let (record, key) = try await trail.auditKey(by: Self.admin)
+        var old: [AuditCheckpoint] = []
+        for sequence in [last - 3, last] {
+            let entry = try #require(try await runtime.store.auditRecords(after: sequence - 1, limit: 1).first)
+            var checkpoint = AuditCheckpoint(sequence: sequence, entryHash: entry.hash, time: Date(), keyID: record.id, signature: [])
+            checkpoint.signature = try key.sign(message: checkpoint.signedBytes)
+            old.append(checkpoint)
+        }
+        let rows = old
+        try await runtime.store.write("downgrade") { db in
+            try db.execute(sql: "DELETE FROM audit_checkpoints")
+            for c in rows {
+                try db.execute(sql: "INSERT INTO audit_checkpoints (seq, entry_hash, time_ms, key_id, signature) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [c.sequence, c.entryHash, c.timeMillis, c.keyID, Data(c.signature)])
+            }
+        }
+        let before = try await trail.verify()
+        #expect(before.isIntact, "\(before.firstProblem?.summary ?? "")")
+        #expect(before.anchor == nil && before.notChecked.contains { $0.contains("there is none yet") })
+
+        // Nothing new was logged, yet the checkpoint is signed: it is the one that creates the anchor.
+        let first = try #require(try await trail.checkpoint(by: Self.admin))
+        #expect(first.sequence == last && first.previousSequence == last - 3)
+        let after = try await trail.verify()
+        #expect(after.isIntact, "\(after.firstProblem?.summary ?? "")")
+        #expect(after.anchor?.sequence == last && after.checkpoints == 2)
+        #expect(try await trail.checkpoint(by: Self.admin) == nil)
+
+        // From now on, taking the chained rows away is seen.
+        try await runtime.store.write("delete") { db in try db.execute(sql: "DELETE FROM audit_checkpoints WHERE previous_seq IS NOT NULL") }
+        #expect(try await trail.verify().firstProblem?.reason.contains("checkpoint rows were deleted") == true)
     }
 
     @Test("a key created behind Signet's back with pkcs11-tool shows up as unknown in the inventory")
@@ -152,7 +258,7 @@ import X509
         #expect(!inventory.consistency.consistent)
         #expect(inventory.consistency.unknownInToken.map(\.id) == ["deadbeef"])
         #expect(inventory.consistency.unknownInToken.first?.label == "rogue")
-        let report = try await ComplianceReport.collect(ca: runtime.ca, trail: AuditTrail(ca: runtime.ca, checkpoints: runtime.store), counts: runtime.store,
+        let report = try await ComplianceReport.collect(ca: runtime.ca, trail: runtime.auditTrail, counts: runtime.store,
                                                         since: Date().addingTimeInterval(-86_400))
         #expect(report.anomalies.contains { $0.contains("rogue") && $0.contains("not in Signet's records") })
         #expect(report.keys.allSatisfy { $0.fullyProtected })

@@ -26,7 +26,7 @@ import X509
     static func fixture(clock: any SignetClock = SystemClock(), profiles: String? = nil) async throws -> Fixture {
         let runtime = try await TestEnvironment.makeRuntime(profiles: profiles, clock: clock)
         let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
-                                          timestamping: try runtime.makeTimestampAuthority())
+                                          timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail)
         var fixture = Fixture(runtime: runtime, services: services, app: try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical)))
         let admin = Principal(name: "root", role: .admin, team: nil)
         for (name, role, team) in [("admin", Role.admin, nil), ("teamadmin", .admin, "platform"), ("dev", .developer, "payments"), ("otherdev", .developer, "search"),
@@ -228,7 +228,7 @@ import X509
     func authThrottle() async throws {
         let runtime = try await TestEnvironment.makeRuntime()
         let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
-                                      timestamping: try runtime.makeTimestampAuthority(),
+                                      timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail,
                                       authThrottle: AuthFailureThrottle(policy: .init(burst: 3, perSecond: 0.01)))
         let app = try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical))
         let admin = Principal(name: "root", role: .admin, team: nil)
@@ -254,7 +254,7 @@ import X509
         #expect(added.map(\.action) == ["auth.fail", "auth.fail", "auth.fail", "auth.throttle"])
         #expect(added.last?.details["client"] == "unknown")
         #expect(!added.contains { "\($0)".contains("_guess") })
-        let report = try await ComplianceReport.collect(ca: runtime.ca, trail: AuditTrail(ca: runtime.ca, checkpoints: runtime.store), counts: runtime.store,
+        let report = try await ComplianceReport.collect(ca: runtime.ca, trail: runtime.auditTrail, counts: runtime.store,
                                                         since: Date().addingTimeInterval(-3_600))
         #expect(report.failedAuthentications == 3)
         #expect(report.anomalies.contains { $0.contains("Client unknown was throttled 1 time(s)") })

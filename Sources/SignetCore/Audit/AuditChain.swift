@@ -4,18 +4,27 @@ import Foundation
 /// The hash chain of the audit trail. Each entry's hash commits to its sequence number, its event
 /// and the previous entry's hash, so editing, deleting or reordering any stored row breaks every
 /// hash after it. Pure: the store computes hashes with it when appending and `signet audit verify`
-/// recomputes them.
+/// recomputes them. The canonical form is specified in docs/audit.md, with a recipe that recomputes
+/// it with sqlite3 and python3; a test runs that recipe against a real home.
 public enum AuditChain {
     /// The `previousHash` of the first entry.
     public static let genesis = String(repeating: "0", count: 64)
 
-    /// The canonical bytes hashed for an entry: a JSON array with sorted detail keys, so the same
-    /// event always hashes the same.
+    /// The canonical bytes hashed for an entry: a JSON array of nine strings (sequence, time in
+    /// milliseconds, actor, role, action, target, outcome, details, previous hash; absent role and
+    /// target as ""), where details is itself the JSON text of the details object with sorted keys,
+    /// all written by ``CanonicalJSON`` (no whitespace, only `"`, `\` and control characters escaped).
     public static func canonicalBytes(sequence: Int64, event: AuditEvent, previousHash: String) -> [UInt8] {
-        let millis = Int64((event.time.timeIntervalSince1970 * 1000).rounded())
+        canonicalBytes(AuditRecord(sequence: sequence, timeMillis: millis(event.time), actor: event.actor, role: event.role, action: event.action,
+                                   target: event.target, outcome: event.outcome.rawValue, details: CanonicalJSON.object(event.details),
+                                   previousHash: previousHash, hash: ""))
+    }
+
+    /// The canonical bytes of a stored record (its `hash` is not part of them).
+    public static func canonicalBytes(_ record: AuditRecord) -> [UInt8] {
         let fields: [String] = [
-            String(sequence), String(millis), event.actor, event.role ?? "", event.action, event.target ?? "",
-            event.outcome.rawValue, CanonicalJSON.object(event.details), previousHash,
+            String(record.sequence), String(record.timeMillis), record.actor, record.role ?? "", record.action, record.target ?? "",
+            record.outcome, record.details, record.previousHash,
         ]
         var out: [UInt8] = []
         CanonicalJSON.appendArray(fields, to: &out)
@@ -26,25 +35,59 @@ public enum AuditChain {
         SHA256.hash(data: canonicalBytes(sequence: sequence, event: event, previousHash: previousHash)).hexString
     }
 
+    /// SHA-256 of the record's canonical bytes, lowercase hex: what its `hash` must be.
+    public static func hash(_ record: AuditRecord) -> String {
+        SHA256.hash(data: canonicalBytes(record)).hexString
+    }
+
+    /// An event time in whole milliseconds since 1970, as stored and hashed.
+    public static func millis(_ time: Date) -> Int64 { AuditCheckpoint.millis(time) }
+
     /// The first entry whose hash or link does not check out, with the reason; nil if the chain is intact.
     public static func firstBreak(in entries: [AuditEntry], expectedPrevious: String = genesis, expectedFirstSequence: Int64 = 1) -> (AuditEntry, String)? {
-        var previous = expectedPrevious
-        var sequence = expectedFirstSequence
+        var walker = Walker(previousHash: expectedPrevious, nextSequence: expectedFirstSequence)
         for entry in entries {
-            if entry.sequence != sequence {
-                return (entry, "expected sequence \(sequence), found \(entry.sequence): an entry was deleted or reordered")
-            }
-            if entry.previousHash != previous {
-                return (entry, "its link to the previous entry does not match: an earlier entry was changed or removed")
-            }
-            let recomputed = hash(sequence: entry.sequence, event: entry.event, previousHash: entry.previousHash)
-            if recomputed != entry.hash {
-                return (entry, "its contents do not match its hash: the entry was edited")
-            }
-            previous = entry.hash
-            sequence += 1
+            if let reason = walker.check(AuditRecord(entry)) { return (entry, reason) }
         }
         return nil
+    }
+
+    /// Checks records one at a time, in order, so a trail of any length is verified page by page
+    /// without holding it in memory.
+    public struct Walker: Sendable {
+        /// The hash the next record must link to.
+        public private(set) var previousHash: String
+        /// The sequence number the next record must have.
+        public private(set) var nextSequence: Int64
+        /// Records checked so far.
+        public private(set) var count = 0
+
+        public init(previousHash: String = AuditChain.genesis, nextSequence: Int64 = 1) {
+            self.previousHash = previousHash
+            self.nextSequence = nextSequence
+        }
+
+        /// The sequence number of the last record checked (one before the next expected).
+        public var lastSequence: Int64 { nextSequence - 1 }
+
+        /// Checks `record` against the records before it; the reason it fails, or nil.
+        public mutating func check(_ record: AuditRecord) -> String? {
+            if record.sequence != nextSequence {
+                return "expected sequence \(nextSequence), found \(record.sequence): an entry was deleted or reordered"
+            }
+            if record.previousHash != previousHash {
+                return "its link to the previous entry does not match: an earlier entry was changed or removed"
+            }
+            if AuditChain.hash(record) != record.hash {
+                return "its contents do not match its hash: the entry was edited"
+            }
+            previousHash = record.hash
+            // Sequences come from the store; stop rather than trap at the end of Int64.
+            guard nextSequence < Int64.max else { return "sequence \(record.sequence) is the largest possible; the trail cannot continue" }
+            nextSequence += 1
+            count += 1
+            return nil
+        }
     }
 }
 

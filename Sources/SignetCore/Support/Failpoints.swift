@@ -7,6 +7,10 @@ public enum Failpoints {
     public static let afterKeyGeneration = "authority.after-key-generation"
     /// Certificate signed, not yet recorded.
     public static let afterCertificateSigned = "authority.after-certificate-signed"
+    /// Audit checkpoint row committed, the token's anchor not yet written.
+    public static let afterCheckpointRecorded = "audit.after-checkpoint-recorded"
+    /// The anchor's private copy written, the public copy not yet.
+    public static let afterPrivateAnchorWritten = "audit.after-private-anchor"
 
     private static let armed = Locked<Set<String>>([])
     private static let action = Locked<(@Sendable (String) -> Void)?>(nil)

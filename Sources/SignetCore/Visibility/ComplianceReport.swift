@@ -104,9 +104,9 @@ public struct ComplianceReport: Sendable, Codable {
         let activity = Set(signed.keys).union(remote.keys).sorted().map {
             KeyActivity(keyId: $0, label: labels[$0] ?? "?", certificatesSigned: signed[$0] ?? 0, remoteSignatures: remote[$0] ?? 0)
         }
-        let audit = try await trail.verify(useToken: true)
+        let audit = try await trail.verify()
         var anomalies: [String] = []
-        if let problem = audit.firstProblem { anomalies.append("Audit trail broken at entry \(problem.sequence): \(problem.reason)") }
+        if let problem = audit.firstProblem { anomalies.append(problem.summary) }
         for key in inventory.consistency.unknownInToken { anomalies.append("Key \(key.label) (id \(key.id)) is in the token but not in Signet's records") }
         for key in inventory.consistency.missingFromToken { anomalies.append("Key \(key.label) (id \(key.id)) is \(key.state) in Signet's records but missing from the token") }
         for key in keys where key.state == "active" && !key.fullyProtected { anomalies.append("Key \(key.label) is not fully protected in the token") }
@@ -151,7 +151,7 @@ public struct ComplianceReport: Sendable, Codable {
         for a in activity { out += "| \(a.label) (\(a.keyId)) | \(a.certificatesSigned) | \(a.remoteSignatures) |\n" }
         out += "\nRefused certificate requests: \(refusedRequests). Failed authentications: \(failedAuthentications).\n"
         out += "\n## Audit trail\n\n\(audit.entries) entries and \(audit.checkpoints) signed checkpoints checked: "
-        out += audit.firstProblem.map { "**broken at entry \($0.sequence)**: \($0.reason).\n" } ?? "intact.\n"
+        out += audit.firstProblem.map { "**\($0.summary)**.\n" } ?? "intact.\n"
         out += "\n## Open anomalies (\(anomalies.count))\n\n"
         out += anomalies.isEmpty ? "None.\n" : anomalies.map { "- \($0)\n" }.joined()
         return out

@@ -62,7 +62,10 @@ struct AuditController {
     }
 }
 
-/// Signs an audit checkpoint over new entries once a minute.
+/// Signs an audit checkpoint every interval: over the newest entry, and again over the same entry
+/// when nothing new was logged, so the checkpoint's (and the token anchor's) time keeps moving and
+/// `signet audit verify` can tell a live server from one that stopped checkpointing. The serve
+/// command signs one before the server is announced, so the first interval starts fresh.
 struct AuditCheckpointService: Service {
     let services: SignetServices
     let interval: Duration
@@ -74,7 +77,7 @@ struct AuditCheckpointService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             do {
-                _ = try await services.trail.checkpoint(by: system)
+                _ = try await services.trail.checkpoint(by: system, refresh: true)
             } catch {
                 logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
             }

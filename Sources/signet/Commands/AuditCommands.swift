@@ -11,28 +11,51 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Check every entry's hash chain and every signed checkpoint; names the first broken entry. Exit 1 if broken.")
+            abstract: "Check the hash chain, every signed checkpoint and the token's anchor, and the newest checkpoint's age while the server runs. Exit 1 with one line naming the problem.",
+            discussion: """
+                With the HSM PIN (SIGNET_HSM_PIN or the home's PIN file) every check is made. Without it the token is read \
+                without login: checkpoint signatures and the anchor's public copy are checked, and the output says what was not.
+                """)
 
         @OptionGroup var options: HomeOptions
 
         func run() async throws {
             try await runReporting {
                 let home = try SignetHome.open(options.directory)
-                let result: AuditVerification
-                // With the HSM reachable, checkpoints are checked against the token's audit key itself.
-                if let runtime = try? await SignetRuntime.open(home) {
-                    result = try await AuditTrail(ca: runtime.ca, checkpoints: runtime.store).verify(useToken: true)
-                } else {
-                    result = try await AuditTrail.verify(checkpoints: try await SignetRuntime.openStore(home).store)
-                }
+                let result = try await SignetRuntime.openAuditVerifier(home).verify()
                 if options.json { try printJSON(result) }
                 if let problem = result.firstProblem {
-                    throw SignetError(.conflict, "Audit trail broken at entry \(problem.sequence): \(problem.reason)")
+                    throw SignetError(.conflict, problem.summary)
                 }
                 if !options.json {
                     print("Audit trail intact: \(result.entries) entries, \(result.checkpoints) signed checkpoints, last entry \(result.lastSequence).")
+                    for line in Self.details(result) { print(line) }
                 }
             }
+        }
+
+        /// The lines after the verdict: the newest checkpoint and its age, the anchor, what was not checked.
+        static func details(_ result: AuditVerification) -> [String] {
+            var lines: [String] = []
+            if let newest = result.newestCheckpoint {
+                var line = "Newest checkpoint: entry \(newest.sequence), signed \(newest.time.iso8601)"
+                if let age = result.checkpointAgeSeconds { line += ", \(Self.age(age)) old" }
+                if let bound = result.maxCheckpointAgeSeconds, let running = result.serverRunning {
+                    line += running ? " (bound \(ValidityDuration(seconds: bound)) while `signet serve` runs; it does)" : " (no `signet serve` runs on this home, so its age is not bounded)"
+                }
+                lines.append(line + ".")
+            }
+            if let anchor = result.anchor {
+                lines.append("Token anchor (\(anchor.copy) copy): entry \(anchor.sequence), signed \(anchor.time.iso8601)"
+                             + (anchor.oneBehind ? ", one checkpoint behind the database (an interrupted checkpoint; the next one catches it up)." : ", matches the database."))
+            }
+            lines.append(result.checkedWithPIN ? "Checked with the HSM PIN." : "Checked without the HSM PIN.")
+            for item in result.notChecked { lines.append("Not checked: \(item).") }
+            return lines
+        }
+
+        static func age(_ seconds: Double) -> String {
+            seconds < 120 ? "\(Int(seconds)) s" : seconds < 7200 ? "\(Int(seconds / 60)) min" : "\(Int(seconds / 3600)) h"
         }
     }
 
@@ -64,13 +87,16 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     struct Checkpoint: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Sign a checkpoint over the newest entry with the HSM audit key.")
+        static let configuration = CommandConfiguration(
+            commandName: "checkpoint", abstract: "Sign a checkpoint over the newest entry with the HSM audit key and anchor it in the token.")
         @OptionGroup var options: HomeOptions
+        @Flag(help: "Sign the newest entry again even when a checkpoint covers it, so the checkpoint's age restarts.")
+        var refresh = false
 
         func run() async throws {
             try await runReporting {
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-                if let checkpoint = try await AuditTrail(ca: runtime.ca, checkpoints: runtime.store).checkpoint(by: SignetRuntime.localOperator()) {
+                if let checkpoint = try await runtime.auditTrail.checkpoint(by: SignetRuntime.localOperator(), refresh: refresh) {
                     print("Checkpoint signed at entry \(checkpoint.sequence).")
                 } else {
                     print("The newest entry is already covered by a checkpoint.")
@@ -139,7 +165,7 @@ struct ReportCommand: AsyncParsableCommand {
             let period = try ValidityDuration(parsing: since)
             let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
             let report = try await ComplianceReport.collect(
-                ca: runtime.ca, trail: AuditTrail(ca: runtime.ca, checkpoints: runtime.store), counts: runtime.store,
+                ca: runtime.ca, trail: runtime.auditTrail, counts: runtime.store,
                 since: runtime.clock.now().addingTimeInterval(-period.timeInterval))
             if format == "json" || options.json { try printJSON(report) } else { print(report.markdown()) }
         }

@@ -29,16 +29,29 @@ struct ServeCommand: AsyncParsableCommand {
             let home = try SignetHome.open(options.directory)
             let (host, port) = try SignetApplication.Settings.parseListen(listen ?? home.config.listen)
             guard let level = Logger.Level(rawValue: logLevel) else { throw SignetError.malformed("Unknown log level '\(logLevel)'") }
+            let (checkpointInterval, _) = try home.config.auditSettings()
             let runtime = try await SignetRuntime.open(home)
             try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
             let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
-                                          timestamping: try runtime.makeTimestampAuthority())
+                                          timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail)
             // CRLs exist before the first request can ask for them.
             try await services.revocation.publishAll()
+            // A fresh checkpoint before the server counts as running (the lock below), so verify never
+            // sees a running server with a checkpoint as old as the home's last use. A failure (the token
+            // and the database disagree) is reported but does not stop CRLs and OCSP from being served:
+            // while the server runs, the checkpoint then ages and `signet audit verify` fails.
+            do {
+                try await services.trail.checkpoint(by: Principal(name: "signet-audit", role: .admin, team: nil), refresh: true)
+            } catch {
+                FileHandle.standardError.write(Data("signet: audit checkpoint failed: \(describe(error))\n".utf8))
+            }
+            let presence = try ServerPresence.hold(home)
+            defer { withExtendedLifetime(presence) {} }
             let scheme = tlsCert == nil ? "http" : "https"
             let app = try SignetApplication.build(
                 services: services,
-                settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level),
+                settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level,
+                                auditCheckpointInterval: .seconds(checkpointInterval.seconds)),
                 onServerRunning: { bound in
                     FileHandle.standardOutput.write(Data("Signet listening on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
                 })

@@ -1,0 +1,54 @@
+import CPKCS11
+import SignetCore
+
+/// The token objects audit verification reads, in a session the caller holds: the anchor's data
+/// objects and what a key's objects say about it. Shared by the logged-in key manager and the
+/// no-login reader, which differ only in what the token lets their session see.
+extension PKCS11Module {
+    /// A search template for the anchor's `copy` (CKO_DATA, token object, label, application, CKA_PRIVATE).
+    static func anchorTemplate(_ copy: AuditAnchor.Copy) -> AttributeTemplate {
+        let template = AttributeTemplate()
+        template.add(UInt(CKA_CLASS), ulong: UInt(CKO_DATA))
+        template.add(UInt(CKA_TOKEN), true)
+        template.add(UInt(CKA_PRIVATE), copy == .private)
+        template.add(UInt(CKA_LABEL), bytes: Array(AuditAnchor.label.utf8))
+        template.add(UInt(CKA_APPLICATION), bytes: Array(AuditAnchor.application.utf8))
+        return template
+    }
+
+    /// The values of every anchor object of `copy` this session can see.
+    func anchorValues(_ copy: AuditAnchor.Copy, in session: CK_SESSION_HANDLE) throws -> [[UInt8]] {
+        try findObjects(in: session, matching: Self.anchorTemplate(copy)).map { handle in
+            try readAttributes(handle, [UInt(CKA_VALUE)], in: session)[UInt(CKA_VALUE)] ?? []
+        }
+    }
+
+    /// What the token shows of the key with CKA_ID `id` to this session; nil when it shows no public
+    /// half (or, `loggedIn`, no private half) or the key is of a type Signet does not use.
+    func tokenAuditKey(id: [UInt8], loggedIn: Bool, in session: CK_SESSION_HANDLE) throws -> TokenAuditKey? {
+        let reference = KeyReference(id: id, label: "audit key")
+        guard let publicHandle = try findObjects(in: session, id: id, objectClass: UInt(CKO_PUBLIC_KEY)).first else { return nil }
+        let privateHandles = try findObjects(in: session, id: id, objectClass: UInt(CKO_PRIVATE_KEY))
+        if loggedIn && privateHandles.isEmpty { return nil }
+        let values = try readAttributes(
+            publicHandle, [UInt(CKA_LABEL), UInt(CKA_LOCAL)] + HSMKeyManager.algorithmAttributes + HSMKeyManager.publicKeyAttributes, in: session)
+        guard let algorithm = HSMKeyManager.algorithm(from: values) else { return nil }
+        let publicKey = try HSMKeyManager.publicKey(from: values, algorithm, reference)
+        var label = String(decoding: values[UInt(CKA_LABEL)] ?? [], as: UTF8.self)
+        var privateHalf: KeyProtection?
+        var privateHalfIsPublic = false
+        if let privateHandle = privateHandles.first {
+            let privateValues = try readAttributes(privateHandle, HSMKeyManager.protectionAttributes + [UInt(CKA_LABEL)], in: session)
+            let protection = HSMKeyManager.protection(from: privateValues)
+            privateHalfIsPublic = !protection.isPrivate
+            if loggedIn {
+                privateHalf = protection
+                // The private half's label is the one only the PIN holder can have set.
+                label = String(decoding: privateValues[UInt(CKA_LABEL)] ?? [], as: UTF8.self)
+            }
+        }
+        return TokenAuditKey(id: id.hexString, label: label, publicKey: publicKey, algorithm: algorithm,
+                             generatedInToken: (values[UInt(CKA_LOCAL)]?.first ?? 0) != 0, privateHalf: privateHalf,
+                             privateHalfIsPublic: privateHalfIsPublic)
+    }
+}
