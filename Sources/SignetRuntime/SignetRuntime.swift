@@ -60,6 +60,7 @@ public final class SignetRuntime: Sendable {
     /// `signet init`: creates the home, the token and whatever part of the CA hierarchy is missing.
     /// Returns the runtime and a description of what was created (empty when nothing changed).
     public static func initialize(_ directory: String, options: SignetHome.InitOptions, clock: any SignetClock = SystemClock()) async throws -> (SignetRuntime, [String]) {
+        armFailpointsFromEnvironment()
         let (home, createdHome) = try SignetHome.create(directory, options: options)
         var created: [String] = createdHome ? ["home \(directory)"] : []
         let profiles = try ProfileLoader.load(directory: home.profilesDirectory)

@@ -43,6 +43,26 @@ import Testing
         }
     }
 
+    @Test("signet init killed between its first checkpoint row and the first anchor: verify accepts it, and init run again writes the anchor")
+    func initCrashBeforeFirstAnchor() throws {
+        let work = TestEnvironment.temporaryDirectory("init-crash")
+        let audit = AuditTestHome(home: work + "/home", work: work)
+        let crashed = try audit.run(["init", "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl"],
+                                    environment: ["SIGNET_FAILPOINTS": "audit.after-checkpoint-recorded"])
+        #expect(crashed.status == 9, "init should have been killed: \(crashed.stderr)")
+        for pin in [true, false] {
+            let result = try audit.verify(pin: pin, json: true)
+            #expect(result.succeeded, "pin \(pin): \(result.stderr)")
+            #expect(try Self.json(result)["anchor"] == nil)
+        }
+        try audit.signet(["init"])
+        let initLast = try #require(Int(try audit.sql("SELECT max(seq) FROM audit_log")[0]))
+        let result = try audit.verify(pin: true, json: true)
+        #expect(result.succeeded, "\(result.stderr)")
+        let anchor = try #require(try Self.json(result)["anchor"] as? [String: Any])
+        #expect(anchor["sequence"] as? Int == initLast && anchor["one_behind"] as? Bool == false, "\(anchor)")
+    }
+
     @Test("while signet serve runs it keeps the newest checkpoint fresh with nothing logged; a server that stops checkpointing makes verify fail on age, and a stopped server does not")
     func staleWhileServerRuns() async throws {
         let audit = try AuditTestHome.make("stale")

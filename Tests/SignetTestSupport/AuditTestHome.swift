@@ -9,6 +9,12 @@ public struct AuditTestHome: Sendable {
 
     public static let module = "/usr/lib/softhsm/libsofthsm2.so"
 
+    /// A home at `home` (made or not yet), with scratch files in `work`.
+    public init(home: String, work: String) {
+        self.home = home
+        self.work = work
+    }
+
     /// `signet init`, three certificates and two checkpoints after init's own, each over new entries,
     /// so the table holds three chained checkpoint rows (see ``checkpointSequences()``).
     public static func make(_ name: String = "audit") throws -> AuditTestHome {
