@@ -24,7 +24,7 @@ import Testing
     }
 
     /// Samples the server once a second until the deadline.
-    final class SamplerThread: Thread, @unchecked Sendable {
+    final class SamplerThread: Thread {
         let pid: Int32
         let startDate: Date
         let deadline: Date
