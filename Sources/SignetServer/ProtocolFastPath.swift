@@ -155,8 +155,7 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             guard body == nil, let path = head.path else { return nil }
             let encoded = path.dropFirst("/ocsp/".count)
-            guard encoded.utf8.count <= RevocationController.maximumRequestSize * 2,
-                  let decoded = RevocationController.decodeGETRequest(String(encoded)) else { return nil }
+            guard let decoded = OCSPGETRequest.decode(encoded) else { return nil }
             der = decoded
         }
         return services.revocation.responder.immediateAnswer(to: der)

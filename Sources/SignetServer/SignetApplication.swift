@@ -36,17 +36,6 @@ public enum SignetApplication {
             self.tlsKey = tlsKey
             self.logLevel = logLevel
         }
-
-        /// Parses `host:port` (IPv6 as `[::1]:8080`).
-        public static func parseListen(_ text: String) throws -> (String, Int) {
-            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-                throw SignetError.malformed("Expected --listen host:port, got '\(text)'")
-            }
-            var host = String(text[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty else { throw SignetError.malformed("Expected --listen host:port, got '\(text)'") }
-            return (host, port)
-        }
     }
 
     /// The process-wide Prometheus registry; swift-metrics can be bootstrapped only once per process.

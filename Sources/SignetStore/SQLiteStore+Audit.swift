@@ -93,7 +93,7 @@ extension SQLiteStore: AuditCheckpointRepository {
         try await read("reading the audit trail") { db in
             var conditions = ["seq > ?"]
             var arguments: StatementArguments = [query.after]
-            if let since = query.since { conditions.append("time_ms >= ?"); _ = arguments.append(contentsOf: [Int64(since.timeIntervalSince1970 * 1000)]) }
+            if let since = query.since { conditions.append("time_ms >= ?"); _ = arguments.append(contentsOf: [since.clampedMillisecondsSince1970]) }
             if let actor = query.actor { conditions.append("actor = ?"); _ = arguments.append(contentsOf: [actor]) }
             if let action = query.action { conditions.append("action = ?"); _ = arguments.append(contentsOf: [action]) }
             _ = arguments.append(contentsOf: [max(1, min(query.limit, 10_000))])

@@ -16,6 +16,27 @@ struct SignetCommand: AsyncParsableCommand {
             AuditCommand.self, InventoryCommand.self, ReportCommand.self,
         ]
     )
+
+    /// ArgumentParser's own entry point, except that an argument it cannot parse gets one line on
+    /// stderr (`signet: Error: …`) like every other refusal, not the error plus the usage screen.
+    /// Help and version requests still print in full; errors a command reported itself (``runReporting``)
+    /// were printed already.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let lines = message(for: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            FileHandle.standardError.write(Data(("signet: " + lines.filter { !$0.isEmpty }.joined(separator: " ") + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
 
 /// Options every command takes.

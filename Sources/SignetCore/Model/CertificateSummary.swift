@@ -173,10 +173,7 @@ public struct CertificateSummaryPage: Sendable {
 public enum Revocation {
     public static func revoke(serial: String, reason: RevocationReason, by principal: Principal, repository: any SignetRepository, clock: any SignetClock) async throws -> CertificateRecord {
         try AccessPolicy.checkRevoke(principal)
-        let normalized = serial.lowercased()
-        guard Hex.decode(normalized) != nil else {
-            throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'")
-        }
+        let normalized = try Hex.serial(serial)
         guard RevocationReason.acceptedForRevocation.contains(reason) else {
             throw SignetError.malformed("\(reason.name) is not accepted as a revocation reason")
         }

@@ -27,7 +27,7 @@ public enum ProfileParser {
             "extended_key_usage", "basic_constraints", "certificate_policies", "access", "rotation",
         ])
 
-        let name = try reader.string(top, "name", required: true)!
+        let name = try reader.requiredString(top, "name")
         let expectedName = file.split(separator: "/").last.map { String($0) }?.replacingOccurrences(of: ".yaml", with: "").replacingOccurrences(of: ".yml", with: "")
         if let expectedName, expectedName != name {
             throw reader.fail(top["name"], "name '\(name)' must match the file name '\(expectedName)'")
@@ -36,11 +36,11 @@ public enum ProfileParser {
             throw reader.fail(top["name"], "name '\(name)' must be 1-63 characters [a-z0-9._-]")
         }
         let summary = try reader.string(top, "description") ?? ""
-        let kindText = try reader.string(top, "kind", required: true)!
+        let kindText = try reader.requiredString(top, "kind")
         guard let kind = Profile.Kind(rawValue: kindText) else {
             throw reader.fail(top["kind"], "kind '\(kindText)' is not one of \(Profile.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let issuer = try reader.string(top, "issuer", required: true)!
+        let issuer = try reader.requiredString(top, "issuer")
         if kind == .rootCA && issuer != "self" {
             throw reader.fail(top["issuer"], "a root-ca profile must have issuer: self")
         }
@@ -51,7 +51,7 @@ public enum ProfileParser {
         // key
         guard let keyNode = top["key"] else { throw reader.fail(root, "missing 'key'") }
         let key = try reader.mapping(keyNode, "key", allowed: ["source", "algorithms", "max_live_per_team"])
-        let sourceText = try reader.string(key, "source", required: true)!
+        let sourceText = try reader.requiredString(key, "source")
         guard let keySource = Profile.KeySource(rawValue: sourceText) else {
             throw reader.fail(key["source"], "key.source '\(sourceText)' must be csr or hsm")
         }
@@ -84,7 +84,7 @@ public enum ProfileParser {
         // validity
         guard let validityNode = top["validity"] else { throw reader.fail(root, "missing 'validity'") }
         let validity = try reader.mapping(validityNode, "validity", allowed: ["default", "max"])
-        let maxValidity = try reader.duration(validity, "max", required: true)!
+        let maxValidity = try reader.requiredDuration(validity, "max")
         let defaultValidity = try reader.duration(validity, "default") ?? maxValidity
         if defaultValidity > maxValidity {
             throw reader.fail(validity["default"], "validity.default \(defaultValidity) exceeds validity.max \(maxValidity)")
@@ -99,8 +99,11 @@ public enum ProfileParser {
         let subjectMap = try reader.mapping(subjectNode, "subject", allowed: Set(SubjectTemplate.Attribute.allCases.map(\.rawValue)))
         var fields: [(SubjectTemplate.Attribute, String)] = []
         for (keyNode, valueNode) in subjectMap {
-            let attribute = SubjectTemplate.Attribute(rawValue: keyNode.string ?? "")!
-            let template = try reader.string(subjectMap, attribute.rawValue, required: true)!
+            // mapping(_:_:allowed:) let through only keys that name an attribute.
+            guard let attribute = keyNode.string.flatMap(SubjectTemplate.Attribute.init(rawValue:)) else {
+                throw reader.fail(keyNode, "unknown subject attribute '\(keyNode.string ?? "?")'")
+            }
+            let template = try reader.requiredString(subjectMap, attribute.rawValue)
             do {
                 _ = try SubjectTemplate(fields: [(attribute, template), (.commonName, "x")])
             } catch let error as SignetError {
@@ -187,7 +190,7 @@ public enum ProfileParser {
         var rotation: Profile.Rotation? = nil
         if let rotationNode = top["rotation"] {
             let map = try reader.mapping(rotationNode, "rotation", allowed: ["every", "overlap", "retire_after"])
-            let every = try reader.duration(map, "every", required: true)!
+            let every = try reader.requiredDuration(map, "every")
             let overlap = try reader.duration(map, "overlap") ?? .init(seconds: 0)
             if overlap >= every { throw reader.fail(map["overlap"], "rotation.overlap \(overlap) must be shorter than rotation.every \(every)") }
             if every > maxValidity { throw reader.fail(map["every"], "rotation.every \(every) exceeds validity.max \(maxValidity): the certificate would expire before it is replaced") }
@@ -271,6 +274,16 @@ public enum ProfileParser {
             }
             guard case .scalar(let scalar) = node else { throw fail(node, "'\(key)' must be a single value") }
             return scalar.string
+        }
+
+        func requiredString(_ map: Node.Mapping, _ key: String) throws -> String {
+            guard let text = try string(map, key, required: true) else { throw fail(Node.mapping(map), "missing '\(key)'") }
+            return text
+        }
+
+        func requiredDuration(_ map: Node.Mapping, _ key: String) throws -> ValidityDuration {
+            guard let duration = try duration(map, key, required: true) else { throw fail(Node.mapping(map), "missing '\(key)'") }
+            return duration
         }
 
         func int(_ map: Node.Mapping, _ key: String) throws -> Int? {

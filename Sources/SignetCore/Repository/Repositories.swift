@@ -1,4 +1,5 @@
 import Foundation
+import SignetWire
 
 /// Filters for listing certificates; every field narrows the result.
 public struct CertificateQuery: Sendable, Hashable {
@@ -50,10 +51,15 @@ extension CertificateQuery {
             self.serial = record.serial
         }
 
-        /// Parses `<notAfter>_<serial>`; nil for anything else.
-        public init?(_ text: String) {
-            let parts = text.split(separator: "_")
-            guard parts.count == 2, let notAfter = Double(parts[0]), Hex.decode(parts[1]) != nil else { return nil }
+        /// Parses `<notAfter>_<serial>`; nil for anything else. A cursor comes back from clients, so
+        /// `Double` is not trusted with it alone: nan, inf and times outside the years 0000–9999 (which
+        /// no certificate has) are refused, and so are serials longer than the 20 octets RFC 5280 allows.
+        public init?(_ text: some StringProtocol) {
+            guard text.utf8.count <= 128 else { return nil }
+            let parts = text.split(separator: "_", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[1].utf8.count <= 40, let notAfter = Double(parts[0]), notAfter.isFinite,
+                  Double(UTCComponents.representable.lowerBound) <= notAfter, notAfter <= Double(UTCComponents.representable.upperBound),
+                  Hex.decode(parts[1]) != nil else { return nil }
             self.notAfter = notAfter
             self.serial = String(parts[1]).lowercased()
         }

@@ -30,6 +30,16 @@ public enum Hex {
         return out
     }
 
+    /// A certificate serial as a caller gives it (`signet show`, `/api/v1/certificates/<serial>`,
+    /// revocation), normalised to the lowercase form Signet stores: hex of 1 to 20 octets (RFC 5280
+    /// §4.1.2.2). The one check every entry point shares.
+    public static func serial(_ text: some StringProtocol) throws -> String {
+        guard text.utf8.count <= 40, decode(text) != nil else {
+            throw SignetError.malformed("Expected a serial of 1-20 octets in lowercase hex without separators, got \(SignetError.quote(text))")
+        }
+        return text.lowercased()
+    }
+
     /// The value of one ASCII hex digit (either case), or nil.
     public static func digitValue(_ c: UInt8) -> UInt8? {
         switch c {

@@ -57,6 +57,23 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func forbidden(_ reason: String) -> SignetError { .init(.forbidden, reason) }
     public static func configuration(_ reason: String) -> SignetError { .init(.invalidConfiguration, reason) }
     public static func internalError(_ reason: String) -> SignetError { .init(.internalError, reason) }
+
+    /// `text` as a message quotes what a caller sent: in single quotes, cut to its first 64
+    /// characters, with control characters and line breaks escaped (`\n`, `\u{2028}`), so a hostile
+    /// value can neither flood a log line nor break the CLI's one-line error.
+    public static func quote(_ text: some StringProtocol) -> String {
+        var out = "'"
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 64 { return out + "…' (\(text.unicodeScalars.count) characters)" }
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: out += scalar.escaped(asASCII: true)
+            default: out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out + "'"
+    }
 }
 
 /// An error of a lower layer (the HSM module, the wire codecs) that knows which ``SignetError`` it

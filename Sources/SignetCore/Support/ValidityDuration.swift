@@ -1,5 +1,9 @@
 /// A span of time written the way operators write it in profiles, flags and API bodies:
 /// `90s`, `30m`, `24h`, `7d`, `2w`, `1y` (365 days), or a sum such as `1d12h`.
+///
+/// Parsed values are at most ``maximum``: callers add them to the current time and convert the
+/// result to integers (SQLite milliseconds, X.509 times, HTTP dates), so every parsed duration must
+/// keep `now ± duration` a date those formats can hold.
 public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public let seconds: Int64
 
@@ -9,6 +13,10 @@ public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConv
     public static func days(_ d: Int64) -> Self { .init(seconds: d * 86_400) }
 
     static let units: [(Unicode.Scalar, Int64)] = [("y", 31_536_000), ("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)]
+
+    /// The longest duration Signet parses: 100 years. Nothing Signet signs, keeps or lists spans more
+    /// (a root CA's validity is at most decades), and `now ± 100y` stays far inside every date format.
+    public static let maximum = ValidityDuration(seconds: 100 * 31_536_000)
 
     /// Parses `text`; the error says what a valid value looks like.
     public init(parsing text: String) throws {
@@ -27,9 +35,11 @@ public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConv
                 guard !o1, !o2 else { throw Self.error(text) }
                 number = sum
             } else if let unit = Self.units.first(where: { UInt8(ascii: $0.0) == byte }), let value = number {
-                let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
-                guard !overflow else { throw Self.error(text) }
-                total += product
+                // Checked like the digits: `9223372036854775807s1s` once overflowed the sum and trapped.
+                let (product, o1) = value.multipliedReportingOverflow(by: unit.1)
+                let (sum, o2) = total.addingReportingOverflow(product)
+                guard !o1, !o2 else { throw Self.error(text) }
+                total = sum
                 number = nil
                 sawUnit = true
             } else {
@@ -37,11 +47,12 @@ public struct ValidityDuration: Hashable, Sendable, Comparable, CustomStringConv
             }
         }
         guard sawUnit, number == nil, total > 0 else { throw Self.error(text) }
+        guard total <= Self.maximum.seconds else { throw Self.error(text) }
         self.seconds = total
     }
 
     private static func error(_ text: String) -> SignetError {
-        .malformed("Expected a duration such as 24h, 7d or 1d12h (units s m h d w y), got '\(text)'")
+        .malformed("Expected a duration such as 24h, 7d or 1d12h (units s m h d w y, at most 100y), got \(SignetError.quote(text))")
     }
 
     public var timeInterval: Double { Double(seconds) }

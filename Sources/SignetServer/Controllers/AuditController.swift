@@ -31,23 +31,7 @@ struct AuditController {
 
     @Sendable func audit(_ request: Request, context: SignetRequestContext) async throws -> Response {
         try AccessPolicy.checkAudit(try context.requirePrincipal())
-        let params = request.uri.queryParameters
-        let unknown = Set(params.map { String($0.key) }).subtracting(["since", "actor", "action", "after", "limit"])
-        guard unknown.isEmpty else { throw SignetError.malformed("Unknown query parameter(s) \(unknown.sorted().joined(separator: ", "))") }
-        var query = AuditQuery(limit: 100)
-        if let limit = params["limit"] {
-            guard let value = Int(limit), (1...1000).contains(value) else { throw SignetError.malformed("limit must be an integer from 1 to 1000") }
-            query.limit = value
-        }
-        if let after = params["after"] {
-            guard let value = Int64(after), value >= 0 else { throw SignetError.malformed("after must be a sequence number") }
-            query.after = value
-        }
-        if let since = params["since"] {
-            query.since = services.clock.now().addingTimeInterval(-(try ValidityDuration(parsing: String(since)).timeInterval))
-        }
-        query.actor = params["actor"].map(String.init)
-        query.action = params["action"].map(String.init)
+        let query = try AuditQuery(parameters: request.queryPairs, now: services.clock.now())
         let entries = try await services.repository.auditEntries(query)
         return try JSONBody.response(AuditBody(entries: entries.map {
             .init(sequence: $0.sequence, time: $0.event.time, actor: $0.event.actor, role: $0.event.role, action: $0.event.action,
@@ -57,7 +41,8 @@ struct AuditController {
 
     @Sendable func inventory(_ request: Request, context: SignetRequestContext) async throws -> Response {
         try AccessPolicy.checkAudit(try context.requirePrincipal())
-        let within = try request.uri.queryParameters["expiring_within"].map { try ValidityDuration(parsing: String($0)) } ?? .days(7)
+        let parameters = try QueryParameters(request.queryPairs, allowed: ["expiring_within"])
+        let within = try parameters.duration("expiring_within") ?? .days(7)
         return try JSONBody.response(try await Inventory.collect(ca: services.ca, counts: services.repository, expiringWithin: within))
     }
 }

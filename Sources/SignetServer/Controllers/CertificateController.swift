@@ -52,34 +52,8 @@ struct CertificateController {
 
     @Sendable func list(_ request: Request, context: SignetRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let params = request.uri.queryParameters
-        let known: Set<String> = ["status", "team", "profile", "issuer", "release", "expiring_within", "after", "limit"]
-        let unknown = Set(params.map { String($0.key) }).subtracting(known)
-        guard unknown.isEmpty else { throw SignetError.malformed("Unknown query parameter(s) \(unknown.sorted().joined(separator: ", "))") }
         let now = services.clock.now()
-        var query = CertificateQuery(now: now)
-        if let limitText = params["limit"] {
-            guard let limit = Int(limitText), (1...1000).contains(limit) else { throw SignetError.malformed("limit must be an integer from 1 to 1000") }
-            query.limit = limit
-        }
-        switch params["status"].map(String.init) {
-        case nil: break
-        case "expired": query.expiredAt = now
-        case let text?:
-            guard let status = CertificateStatus(rawValue: text) else { throw SignetError.malformed("Unknown status '\(text)'; use valid, revoked, expired or pending") }
-            query.status = status
-        }
-        query.team = params["team"].map(String.init)
-        query.profile = params["profile"].map(String.init)
-        query.issuer = params["issuer"].map(String.init)
-        query.release = params["release"].map(String.init)
-        if let after = params["after"] {
-            guard CertificateQuery.Cursor(String(after)) != nil else { throw SignetError.malformed("after must be the `next` value of a previous page") }
-            query.after = String(after)
-        }
-        if let within = params["expiring_within"] {
-            query.expiringBefore = now.addingTimeInterval(try ValidityDuration(parsing: String(within)).timeInterval)
-        }
+        var query = try CertificateQuery(parameters: request.queryPairs, now: now)
         // Developers and CI see their own team only; asking for another team is a 403, not an empty list.
         if principal.role == .developer || principal.role == .ci {
             if let team = query.team, team != principal.team {
@@ -109,8 +83,7 @@ struct CertificateController {
     }
 
     func record(_ context: SignetRequestContext) async throws -> CertificateRecord {
-        let serial = (context.parameters.get("serial") ?? "").lowercased()
-        guard Hex.decode(serial) != nil else { throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'") }
+        let serial = try Hex.serial(context.parameters.get("serial") ?? "")
         guard let record = try await services.repository.certificate(serial: serial) else {
             throw SignetError.notFound("No certificate with serial \(serial)")
         }

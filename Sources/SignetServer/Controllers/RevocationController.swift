@@ -50,37 +50,12 @@ struct RevocationController {
 
     @Sendable func ocspGet(_ request: Request, context: SignetRequestContext) async throws -> Response {
         let path = request.uri.path
-        let encoded = path.hasPrefix("/ocsp/") ? String(path.dropFirst("/ocsp/".count)) : ""
-        guard encoded.count <= Self.maximumRequestSize * 2, let der = Self.decodeGETRequest(encoded) else {
+        let encoded = path.hasPrefix("/ocsp/") ? path.dropFirst("/ocsp/".count) : ""
+        guard let der = OCSPGETRequest.decode(encoded) else {
             return Self.ocsp(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, now: services.clock.now())
         }
         let answer = await services.revocation.responder.respond(to: der)
         return Self.ocsp(answer, cache: answer.cacheable, now: services.clock.now())
-    }
-
-    /// RFC 6960 Appendix A.1: the URL-encoding of the base64 of the DER request. Clients differ: Java and
-    /// OpenSSL percent-encode '/', '+' and '='; some send them raw; some send base64url (RFC 4648 §5).
-    /// One pass over the path's bytes: percent-decoding and the base64url alphabet folded together.
-    static func decodeGETRequest(_ encoded: String) -> [UInt8]? {
-        var base64: [UInt8] = []
-        base64.reserveCapacity(encoded.utf8.count + 3)
-        var bytes = encoded.utf8.makeIterator()
-        while let byte = bytes.next() {
-            var c = byte
-            if c == UInt8(ascii: "%") {
-                guard let hi = bytes.next().flatMap(Hex.digitValue), let lo = bytes.next().flatMap(Hex.digitValue) else { return nil }
-                c = hi << 4 | lo
-            }
-            switch c {
-            case UInt8(ascii: "-"), UInt8(ascii: " "): base64.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "\n"), UInt8(ascii: "\r"): continue
-            default: base64.append(c)
-            }
-        }
-        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-        guard let data = Data(base64Encoded: Data(base64)), !data.isEmpty else { return nil }
-        return Array(data)
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {

@@ -9,23 +9,8 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = SignetRequestContext
     let services: SignetServices
 
-    /// The credential of an `Authorization: Bearer <token>` value: the scheme matched without regard
-    /// to case, the token without the optional whitespace (space, tab) around it (RFC 9110 §11.6.2,
-    /// §5.6.3); nil for any other scheme. Done on UTF-8 because it runs for every API request.
-    static func bearerToken(_ header: String) -> String? {
-        let bytes = Array(header.utf8)
-        let scheme = "bearer ".utf8
-        guard bytes.count >= scheme.count,
-              zip(bytes, scheme).allSatisfy({ $1 == 0x20 ? $0 == 0x20 : $0 | 0x20 == $1 }) else { return nil }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        var start = scheme.count, end = bytes.count
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self)
-    }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], let presented = Self.bearerToken(header) else {
+        guard let header = request.headers[.authorization], let presented = BearerCredential.parse(authorization: header) else {
             throw SignetError(.unauthenticated, "Authentication required: send Authorization: Bearer <token>")
         }
         let record: APITokenRecord
@@ -35,7 +20,7 @@ struct AuthMiddleware: RouterMiddleware {
             let now = services.clock.now()
             let client = context.clientAddress
             let verdict = services.authThrottle.recordFailure(from: client, at: now)
-            var details = ["reason": error.reason, "path": request.uri.path, "request_id": context.id, "client": client]
+            var details = ["reason": error.reason, "path": String(request.uri.path.prefix(256)), "request_id": context.id, "client": client]
             switch verdict {
             case .audit:
                 try? await services.repository.append(AuditEvent(

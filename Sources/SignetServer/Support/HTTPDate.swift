@@ -1,4 +1,5 @@
 import Foundation
+import SignetWire
 
 /// IMF-fixdate (RFC 9110 §5.6.7) for Last-Modified and Expires, formatted with `gmtime_r` and two
 /// lookup tables: a DateFormatter per response costs more than the OCSP lookup it decorates.
@@ -7,7 +8,11 @@ enum HTTPDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        // Clamped to the years 0000-9999 before the conversion: time_t(Double) traps on nan and on
+        // values past Int.max, and no date Signet serves is outside them.
+        let range = UTCComponents.representable
+        let interval = date.timeIntervalSince1970.rounded(.down)
+        var seconds = time_t(interval.isNaN ? 0 : min(max(interval, Double(range.lowerBound)), Double(range.upperBound)))
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -21,8 +21,8 @@ public struct CRLDistributionPoints: Hashable, Sendable, DERImplicitlyTaggable {
     /// One URI per distribution point.
     public var uris: [String]
 
-    public init(uris: [String]) {
-        precondition(!uris.isEmpty, "CRLDistributionPoints needs at least one URI")
+    public init(uris: [String]) throws {
+        guard !uris.isEmpty else { throw WireError.invariant("Expected at least one CRL distribution point URI, got none") }
         self.uris = uris
     }
 

@@ -17,8 +17,8 @@ public struct CertificatePolicies: Hashable, Sendable, DERImplicitlyTaggable {
 
     public var policies: [ASN1ObjectIdentifier]
 
-    public init(policies: [ASN1ObjectIdentifier]) {
-        precondition(!policies.isEmpty, "certificatePolicies needs at least one policy")
+    public init(policies: [ASN1ObjectIdentifier]) throws {
+        guard !policies.isEmpty else { throw WireError.invariant("Expected at least one certificate policy (RFC 5280 §4.2.1.4), got none") }
         self.policies = policies
     }
 

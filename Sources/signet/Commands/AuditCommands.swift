@@ -66,13 +66,16 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Only entries from the last DURATION, e.g. 24h.") var since: String?
         @Option(help: "Only this actor.") var actor: String?
         @Option(help: "Only this action, e.g. certificate.issue.") var action: String?
-        @Option(help: "Maximum entries.") var limit: Int = 1000
+        @Option(help: "Maximum entries (1-10000).") var limit: Int = 1000
 
         func run() async throws {
             try await runReporting {
+                // Checked by the API's own parser, before the home is opened.
+                let given: [(name: String, value: String?)] = [("since", since), ("actor", actor), ("action", action), ("limit", String(limit))]
+                let query = try AuditQuery(parameters: given.compactMap { pair in pair.value.map { (name: pair.name, value: $0) } },
+                                           now: Date(), limits: 1...10_000)
                 let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
-                let sinceDate = try since.map { view.clock.now().addingTimeInterval(-(try ValidityDuration(parsing: $0)).timeInterval) }
-                let entries = try await view.store.auditEntries(AuditQuery(since: sinceDate, actor: actor, action: action, limit: limit))
+                let entries = try await view.store.auditEntries(query)
                 if options.json {
                     try printJSON(entries)
                     return

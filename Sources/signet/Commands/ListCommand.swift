@@ -21,26 +21,19 @@ struct ListCommand: AsyncParsableCommand {
     @Option(name: .customLong("expiring-within"), help: "Only valid certificates expiring within this duration, e.g. 48h.")
     var expiringWithin: String?
 
-    @Option(help: "Maximum number of rows.")
+    @Option(help: "Maximum number of rows (1-1000000).")
     var limit: Int = 1000
 
     func run() async throws {
         try await runReporting {
+            // The options are checked by the listing's own parser (the API's), before the home is opened.
+            let now = Date()
+            let given: [(name: String, value: String?)] = [
+                ("status", status), ("team", team), ("profile", profile), ("expiring_within", expiringWithin), ("limit", String(limit)),
+            ]
+            let query = try CertificateQuery(parameters: given.compactMap { pair in pair.value.map { (name: pair.name, value: $0) } },
+                                             now: now, limits: 1...1_000_000)
             let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
-            let now = view.clock.now()
-            var query = CertificateQuery(team: team, profile: profile, now: now, limit: limit)
-            switch status {
-            case nil: break
-            case "expired": query.expiredAt = now
-            case let text?:
-                guard let parsed = CertificateStatus(rawValue: text) else {
-                    throw SignetError.malformed("Unknown status '\(text)'; use valid, revoked, expired or pending")
-                }
-                query.status = parsed
-            }
-            if let expiringWithin {
-                query.expiringBefore = now.addingTimeInterval(try ValidityDuration(parsing: expiringWithin).timeInterval)
-            }
             let records = try await view.store.certificates(query)
             if options.json {
                 try printJSON(records.map { $0.summary(at: now) })
@@ -70,11 +63,9 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            guard Hex.decode(serial) != nil else {
-                throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'")
-            }
+            let serial = try Hex.serial(self.serial)
             let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
-            guard let record = try await view.store.certificate(serial: serial.lowercased()) else {
+            guard let record = try await view.store.certificate(serial: serial) else {
                 throw SignetError.notFound("No certificate with serial \(serial)")
             }
             let now = view.clock.now()

@@ -26,9 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
+            let given = try listen.map(ListenAddress.init(parsing:))
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw SignetError.malformed("Unknown log level \(SignetError.quote(logLevel)); use trace, debug, info, notice, warning, error or critical")
+            }
             let home = try SignetHome.open(options.directory)
-            let (host, port) = try SignetApplication.Settings.parseListen(listen ?? home.config.listen)
-            guard let level = Logger.Level(rawValue: logLevel) else { throw SignetError.malformed("Unknown log level '\(logLevel)'") }
+            let address = try given ?? ListenAddress(parsing: home.config.listen)
+            let (host, port) = (address.host, address.port)
             let (checkpointInterval, _) = try home.config.auditSettings()
             let runtime = try await SignetRuntime.open(home)
             try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
@@ -85,10 +89,10 @@ struct TokenCommand: AsyncParsableCommand {
                 guard let role = Role(rawValue: role) else {
                     throw SignetError.malformed("Unknown role '\(self.role)'; use developer, ci, admin or auditor")
                 }
+                let expiresIn = try expires.map(ValidityDuration.init(parsing:))
                 let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
                 let tokens = APITokens(repository: view.store, clock: view.clock)
-                let (token, record) = try await tokens.create(
-                    role: role, team: team, name: name, expiresIn: try expires.map(ValidityDuration.init(parsing:)), by: SignetRuntime.localOperator())
+                let (token, record) = try await tokens.create(role: role, team: team, name: name, expiresIn: expiresIn, by: SignetRuntime.localOperator())
                 if options.json {
                     try printJSON(["id": record.id, "token": token, "name": record.name, "role": record.role.rawValue, "team": record.team ?? "",
                                    "expires_at": record.expiresAt?.iso8601 ?? ""])

@@ -1,5 +1,4 @@
 import Foundation
-import SignetCore
 import Yams
 
 /// `$SIGNET_HOME/config.yaml`. Written by `signet init`, edited by operators. Paths are relative to
@@ -18,6 +17,10 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     /// Audit checkpointing; absent in homes made before it existed (the defaults apply).
     public var audit: Audit? = nil
 
+    public init(baseURL: String, listen: String, profilesDir: String, hsm: HSM, crl: CRL, ocsp: OCSP?, audit: Audit? = nil) {
+        (self.baseURL, self.listen, self.profilesDir, self.hsm, self.crl, self.ocsp, self.audit) = (baseURL, listen, profilesDir, hsm, crl, ocsp, audit)
+    }
+
     public struct HSM: Codable, Sendable, Equatable {
         /// Path of the PKCS#11 module (`.so`).
         public var module: String
@@ -30,6 +33,11 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         public var createToken: Bool
         /// Sessions in the pool; one or two per core.
         public var sessions: Int
+
+        public init(module: String, tokenLabel: String, pinFile: String?, softhsm2Conf: String?, createToken: Bool, sessions: Int) {
+            (self.module, self.tokenLabel, self.pinFile, self.softhsm2Conf, self.createToken, self.sessions) =
+                (module, tokenLabel, pinFile, softhsm2Conf, createToken, sessions)
+        }
 
         enum CodingKeys: String, CodingKey {
             case module
@@ -47,6 +55,10 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         /// nextUpdate - thisUpdate; at most 7 days.
         public var nextUpdate: String
 
+        public init(directory: String, nextUpdate: String) {
+            (self.directory, self.nextUpdate) = (directory, nextUpdate)
+        }
+
         enum CodingKeys: String, CodingKey {
             case directory = "dir"
             case nextUpdate = "next_update"
@@ -56,6 +68,8 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public struct OCSP: Codable, Sendable, Equatable {
         /// nextUpdate - thisUpdate of OCSP responses.
         public var validity: String
+
+        public init(validity: String) { self.validity = validity }
     }
 
     public struct Audit: Codable, Sendable, Equatable {
@@ -105,13 +119,40 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case audit
     }
 
+    /// Parses and checks config.yaml: a file that does not parse, or holds a value Signet would fail
+    /// on later (a listen address, a duration, a session count), is refused here with file and reason.
     public static func parse(_ yaml: String, file: String) throws -> SignetConfig {
+        let config: SignetConfig
         do {
-            return try YAMLDecoder().decode(SignetConfig.self, from: yaml)
+            config = try YAMLDecoder().decode(SignetConfig.self, from: yaml)
         } catch let error as DecodingError {
             throw SignetError.configuration("\(file): \(Self.describe(error))")
         } catch {
             throw SignetError.configuration("\(file): \(error)")
+        }
+        do {
+            try config.validate()
+        } catch let error as SignetError {
+            throw SignetError.configuration("\(file): \(error.reason)")
+        }
+        return config
+    }
+
+    /// Checks the values that are more than text; the error names the key.
+    public func validate() throws {
+        func check(_ key: String, _ body: () throws -> Void) throws {
+            do { try body() } catch let error as SignetError { throw SignetError.configuration("\(key): \(error.reason)") }
+        }
+        _ = try AuthorityURLs(baseURL: baseURL)  // its error names base_url
+        try check("listen") { _ = try ListenAddress(parsing: listen) }
+        try check("crl.next_update") { _ = try ValidityDuration(parsing: crl.nextUpdate) }
+        if let ocsp { try check("ocsp.validity") { _ = try ValidityDuration(parsing: ocsp.validity) } }
+        _ = try auditSettings()
+        guard (1...256).contains(hsm.sessions) else {
+            throw SignetError.configuration("hsm.sessions: expected 1 to 256 sessions, got \(hsm.sessions)")
+        }
+        guard !hsm.module.isEmpty, !hsm.tokenLabel.isEmpty, hsm.tokenLabel.utf8.count <= 32 else {
+            throw SignetError.configuration("hsm: expected a module path and a token label of 1-32 octets (PKCS#11 CK_TOKEN_INFO.label)")
         }
     }
 

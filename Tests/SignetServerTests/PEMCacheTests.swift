@@ -6,23 +6,8 @@ import SwiftASN1
 import Testing
 import X509
 
-/// The small hand-written pieces of the request and response path, against what they replace.
-@Suite struct RequestParsingTests {
-    @Test("bearer credentials: the scheme in any case, spaces and tabs around the token dropped, other schemes refused", arguments: [
-        ("Bearer sgt_1_a", "sgt_1_a"), ("bearer sgt_1_a", "sgt_1_a"), ("BEARER \t sgt_1_a \t", "sgt_1_a"),
-        ("BeArEr sgt", "sgt"), ("Bearer ", ""), ("Bearer  ", ""),
-    ])
-    func bearer(header: String, token: String) {
-        #expect(AuthMiddleware.bearerToken(header) == token)
-    }
-
-    @Test("headers that are not bearer credentials give nil", arguments: [
-        "", "Bearer", "Bearersgt_1_a", "Basic dXNlcjpwYXNz", "Bearer\tsgt", " Bearer sgt", "Bearér sgt", "B\u{0}arer sgt",
-    ])
-    func notBearer(header: String) {
-        #expect(AuthMiddleware.bearerToken(header) == nil)
-    }
-
+/// The PEM cache of CA chains in issuance responses, against what it replaces.
+@Suite struct PEMCacheTests {
     @Test("the chain cache returns each certificate's PEM as a JSON string, and tells apart certificates that share a serial")
     func chainCache() throws {
         let key = P256.Signing.PrivateKey()
