@@ -3,8 +3,11 @@
 SIGNET_HOME ?= $(CURDIR)/.signet
 LISTEN ?= 127.0.0.1:8080
 SWIFT_BUILD_FLAGS ?=
+# Executions per fuzz target: `make fuzz` runs the long budget, `make test` the short one.
+FUZZ_RUNS ?= 200000
+FUZZ_TEST_RUNS ?= 10000
 
-.PHONY: deps deps-runtime build release run init test soak bench clean
+.PHONY: deps deps-runtime build release run init test fuzz soak bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -27,6 +30,11 @@ run: init
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	FUZZ_RUNS=$(FUZZ_TEST_RUNS) ./scripts/fuzz.sh
+
+# libFuzzer targets for every parser of network and file input (Fuzz/, README.md "Fuzzing").
+fuzz:
+	FUZZ_RUNS=$(FUZZ_RUNS) ./scripts/fuzz.sh
 
 # The mixed-load soak (issuance, OCSP, TSA, listing) for 10 minutes; `make test` runs it for 60 s.
 soak: deps
@@ -37,4 +45,4 @@ bench: deps-runtime
 	./Benchmarks/run.sh
 
 clean:
-	rm -rf .build .signet
+	rm -rf .build .signet Fuzz/.build Fuzz/.work

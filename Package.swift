@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "signet", targets: ["signet"]),
         .executable(name: "signet-bench", targets: ["signet-bench"]),
+        // The pure modules, for the fuzz package in Fuzz/ (its own Package.swift depends on this one by path).
+        .library(name: "SignetWire", targets: ["SignetWire"]),
+        .library(name: "SignetCore", targets: ["SignetCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),

@@ -5,6 +5,8 @@ public struct ProcessResult: Sendable {
     public let status: Int32
     public let stdout: [UInt8]
     public let stderr: String
+    /// The process was ended by a signal (a trap is SIGILL or SIGTRAP); `status` is then the signal.
+    public var signaled = false
     public var output: String { String(decoding: stdout, as: UTF8.self) }
     public var succeeded: Bool { status == 0 }
 }
@@ -57,7 +59,8 @@ public enum ProcessRunner {
         DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
         process.waitUntilExit()
         group.wait()
-        return ProcessResult(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self))
+        return ProcessResult(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self),
+                             signaled: process.terminationReason == .uncaughtSignal)
     }
 
     /// Runs the `signet` binary.

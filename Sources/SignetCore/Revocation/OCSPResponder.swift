@@ -113,16 +113,7 @@ public final class OCSPResponder: Sendable {
         if let hit = immediateAnswer(to: requestDER) { return hit }
         let currentRevision = revision.withLock { $0 }
         let now = ca.clock.now()
-        let request: OCSPRequest
-        do {
-            request = try OCSPRequest(derEncoded: requestDER, maximumRequests: settings.maximumRequests)
-        } catch {
-            throw Refusal(status: .malformedRequest)
-        }
-        let tbs = request.tbsRequest
-        if let nonce = tbs.nonce {
-            do { try OCSPNonce.validate(extensionValue: nonce) } catch { throw Refusal(status: .malformedRequest) }
-        }
+        let tbs = try Self.acceptedRequest(requestDER, maximumRequests: settings.maximumRequests).tbsRequest
         let cacheKey: [UInt8]? = (tbs.nonce == nil && tbs.requestList.count == 1) ? try tbs.requestList[0].reqCert.derBytes() : nil
         if let cacheKey, let hit = cache.withLock({ $0[cacheKey] }), hit.revision == currentRevision, now < hit.refreshAt {
             remember(requestDER, hit)
@@ -182,6 +173,22 @@ public final class OCSPResponder: Sendable {
             remember(requestDER, cached)
         }
         return answer
+    }
+
+    /// The request in `requestDER` if it is one this responder reads: DER, at most `maximumRequests`
+    /// CertIDs, a nonce (if any) of 1-32 octets (RFC 8954). Anything else is malformedRequest.
+    /// Pure: the whole of what a request's bytes decide before issuers and the store are asked.
+    public static func acceptedRequest(_ requestDER: [UInt8], maximumRequests: Int) throws -> OCSPRequest {
+        let request: OCSPRequest
+        do {
+            request = try OCSPRequest(derEncoded: requestDER, maximumRequests: maximumRequests)
+        } catch {
+            throw Refusal(status: .malformedRequest)
+        }
+        if let nonce = request.tbsRequest.nonce {
+            do { try OCSPNonce.validate(extensionValue: nonce) } catch { throw Refusal(status: .malformedRequest) }
+        }
+        return request
     }
 
     private func remember(_ requestDER: [UInt8], _ cached: Cached) {

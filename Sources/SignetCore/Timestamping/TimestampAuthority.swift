@@ -90,7 +90,9 @@ public final class TimestampAuthority: Sendable {
     /// The rejection of a request larger than ``maximumRequestSize``, for callers that stopped reading it.
     public static let oversizedRequestRejection = rejectionDER(Refusal.tooLarge)
 
-    static func rejectionDER(_ error: any Error) -> [UInt8] {
+    /// The `TimeStampResp` rejecting a request for `error`: the failInfo and reason of a refusal from
+    /// ``acceptedRequest(_:policy:)``, systemFailure for anything else.
+    public static func rejectionDER(_ error: any Error) -> [UInt8] {
         let rejection: TimeStampResp
         if let refusal = error as? Refusal {
             rejection = (try? TimeStampResp.rejection(refusal.failure, statusString: [refusal.reason])) ?? Self.fallback
@@ -111,17 +113,23 @@ public final class TimestampAuthority: Sendable {
 
     /// The request, checked against what this TSA accepts, or a ``Refusal``.
     func parse(_ requestDER: [UInt8]) throws -> TimeStampReq {
+        try Self.acceptedRequest(requestDER, policy: policy)
+    }
+
+    /// The request in `requestDER`, checked against what a TSA issuing under `policy` accepts, or a
+    /// refusal that ``rejectionDER(_:)`` answers. Pure: the whole of what a request's bytes decide.
+    public static func acceptedRequest(_ requestDER: [UInt8], policy: ASN1ObjectIdentifier) throws -> TimeStampReq {
         guard requestDER.count <= Self.maximumRequestSize else { throw Refusal.tooLarge }
         let request: TimeStampReq
         do {
             request = try TimeStampReq(derEncoded: requestDER)
         } catch {
-            if let version = Self.declaredVersion(requestDER), version != 1 {
+            if let version = declaredVersion(requestDER), version != 1 {
                 throw Refusal(failure: .badRequest, reason: "Only version 1 requests are supported (RFC 3161 §2.4.1), got version \(version)")
             }
             throw Refusal(failure: .badDataFormat, reason: "The request is not a DER TimeStampReq")
         }
-        guard Self.acceptedDigests.contains(where: { $0.matches(request.messageImprint.hashAlgorithm) }) else {
+        guard acceptedDigests.contains(where: { $0.matches(request.messageImprint.hashAlgorithm) }) else {
             throw Refusal(failure: .badAlg, reason: "The message imprint must use SHA-256, SHA-384 or SHA-512")
         }
         if let requested = request.reqPolicy, requested != policy {
