@@ -134,7 +134,8 @@ public struct SignetHome: Sendable {
             crl: .init(directory: crlDirectory, nextUpdate: "24h"),
             ocsp: .init(validity: "1h"),
             audit: .init(checkpointInterval: SignetConfig.Audit.defaultCheckpointInterval, maxCheckpointAge: SignetConfig.Audit.defaultMaxCheckpointAge))
-        _ = try AuthorityURLs(baseURL: config.baseURL)
+        // What `open` would refuse is refused before anything is written (a token label of more than 32 octets, a bad base URL).
+        try config.validate()
         try AtomicFile.write(try config.yaml(), to: directory + "/" + configFile, mode: 0o600)
         return (SignetHome(directory: directory, config: config), true)
     }
