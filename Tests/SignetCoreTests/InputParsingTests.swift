@@ -201,6 +201,7 @@ import Testing
         for (from, to, key) in [("listen: 127.0.0.1:8080", "listen: 127.0.0.1:99999", "listen"), ("sessions: 4", "sessions: 0", "hsm.sessions"),
                                 ("sessions: 4", "sessions: 100000000", "hsm.sessions"), ("next_update: 24h", "next_update: 9223372036854775807s1s", "crl.next_update"),
                                 ("validity: 1h", "validity: soon", "ocsp.validity"), ("base_url: http://127.0.0.1:8080", "base_url: ftp://x", "base_url"),
+                                ("base_url: http://127.0.0.1:8080", "base_url: \"http://ca example.test\"", "base_url"),
                                 ("token_label: signet", "token_label: \"\"", "hsm"), ("sessions: 4", "sessions: 1e3", "sessions")] {
             let yaml = Self.config.replacingOccurrences(of: from, with: to)
             #expect { try SignetConfig.parse(yaml, file: "/h/config.yaml") } throws: { error in

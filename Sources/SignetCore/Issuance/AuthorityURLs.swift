@@ -6,8 +6,10 @@ public struct AuthorityURLs: Sendable, Hashable {
     public init(baseURL: String) throws {
         var trimmed = baseURL
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > 8 else {
-            throw SignetError.configuration("base_url must be an http:// or https:// URL, got '\(baseURL)'")
+        // The URLs go into certificates as IA5String URIs (RFC 5280 §4.2.2.1): printable ASCII, no spaces.
+        guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > 8,
+              trimmed.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else {
+            throw SignetError.configuration("base_url must be an http:// or https:// URL of printable ASCII, got \(SignetError.quote(baseURL))")
         }
         self.baseURL = trimmed
     }
