@@ -36,6 +36,7 @@ for target in "${targets[@]}"; do
   dict=()
   [ -f "Fuzz/Dictionaries/$target.dict" ] && dict=("-dict=Fuzz/Dictionaries/$target.dict")
   log="$work/$target.log"
+  target_started=$(date +%s%N)
   # Swift's own crash handler would catch the trap before libFuzzer could save the input.
   if ! SWIFT_BACKTRACE=enable=no "$bin/$target" -seed="$seed" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$target-" "${dict[@]}" "$work/corpus/$target" "Fuzz/Corpus/$target" > "$log" 2>&1; then
@@ -44,10 +45,12 @@ for target in "${targets[@]}"; do
     echo "fuzz: reproduce with: SWIFT_BACKTRACE=enable=no $bin/$target $work/artifacts/$target-crash-…; then add it as a regression test." >&2
     exit 1
   fi
+  elapsed_ms=$(( ($(date +%s%N) - target_started) / 1000000 ))
   executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+  rate=$(( executed * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) ))
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   units=$(find "$work/corpus/$target" -type f | wc -l)
-  printf 'fuzz: %-18s %8s executions, %6s/s, coverage %5s, %4s new inputs, no crash\n' "$target" "$executed" "$rate" "${coverage:-?}" "$units"
+  printf 'fuzz: %-18s %8s executions in %4d.%d s (%6s/s), coverage %5s, %4s new inputs, no crash\n' \
+    "$target" "$executed" $(( elapsed_ms / 1000 )) $(( elapsed_ms % 1000 / 100 )) "$rate" "${coverage:-?}" "$units"
 done
 echo "fuzz: ${#targets[@]} targets, no crash, $(( $(date +%s) - started )) s in all"
