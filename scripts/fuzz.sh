@@ -37,8 +37,9 @@ for target in "${targets[@]}"; do
   [ -f "Fuzz/Dictionaries/$target.dict" ] && dict=("-dict=Fuzz/Dictionaries/$target.dict")
   log="$work/$target.log"
   target_started=$(date +%s%N)
-  # Swift's own crash handler would catch the trap before libFuzzer could save the input.
-  if ! SWIFT_BACKTRACE=enable=no "$bin/$target" -seed="$seed" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+  # Swift's own crash handler would catch the trap before libFuzzer could save the input, and
+  # Swift seeds its hashing per process, which changes dictionary order and so the paths a run takes.
+  if ! SWIFT_BACKTRACE=enable=no SWIFT_DETERMINISTIC_HASHING=1 "$bin/$target" -seed="$seed" -runs="$runs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/$target-" "${dict[@]}" "$work/corpus/$target" "Fuzz/Corpus/$target" > "$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $target crashed; the input is in $work/artifacts/ (log: $log)." >&2
