@@ -17,10 +17,25 @@ extension PKCS11Module {
     }
 
     /// The values of every anchor object of `copy` this session can see.
+    ///
+    /// A running server replaces the anchor while a verification reads it (it creates the new object,
+    /// then destroys the old one), so a handle found a moment ago may be gone when its value is read
+    /// (CKR_OBJECT_HANDLE_INVALID): that object is skipped, and when every object found had gone, the
+    /// search runs again, since the replacement was made after it.
     func anchorValues(_ copy: AuditAnchor.Copy, in session: CK_SESSION_HANDLE) throws -> [[UInt8]] {
-        try findObjects(in: session, matching: Self.anchorTemplate(copy)).map { handle in
-            try readAttributes(handle, [UInt(CKA_VALUE)], in: session)[UInt(CKA_VALUE)] ?? []
+        for _ in 0..<5 {
+            var values: [[UInt8]] = []
+            var vanished = 0
+            for handle in try findObjects(in: session, matching: Self.anchorTemplate(copy)) {
+                do {
+                    values.append(try readAttributes(handle, [UInt(CKA_VALUE)], in: session)[UInt(CKA_VALUE)] ?? [])
+                } catch let error as HSMError where error.returnValue == UInt(CKR_OBJECT_HANDLE_INVALID) {
+                    vanished += 1
+                }
+            }
+            if vanished == 0 || !values.isEmpty { return values }
         }
+        throw HSMError(.pkcs11, "The token's audit anchor was replaced on every one of 5 reads; another process is rewriting it continuously")
     }
 
     /// What the token shows of the key with CKA_ID `id` to this session; nil when it shows no public
