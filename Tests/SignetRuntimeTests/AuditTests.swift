@@ -202,12 +202,9 @@ import X509
         // Make it a home of the previous version: v1 checkpoints at the last entry and three before it,
         // no anchor objects.
         let last = try #require(try await runtime.store.lastAuditEntry()?.sequence)
-        let pin = try String(contentsOfFile: runtime.home.directory + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         for _ in AuditAnchor.Copy.allCases {
-            try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
-                "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", runtime.home.config.hsm.tokenLabel, "--login", "--pin", "env:SIGNET_TEST_PIN",
-                "--delete-object", "--type", "data", "--application-label", "signet", "--label", "signet/audit-anchor"],
-                environment: ["SOFTHSM2_CONF": TestEnvironment.softhsmConf, "SIGNET_TEST_PIN": pin]), "pkcs11-tool --delete-object")
+            try TestEnvironment.pkcs11Tool(["--delete-object", "--type", "data", "--application-label", "signet", "--label", "signet/audit-anchor"],
+                                           home: runtime.home.directory, tokenLabel: runtime.home.config.hsm.tokenLabel)
         }
         #expect(try runtime.keyManager.anchorValues(.private).isEmpty && runtime.keyManager.anchorValues(.public).isEmpty)
         let (record, key) = try await trail.auditKey(by: Self.admin)
@@ -249,11 +246,8 @@ import X509
         var inventory = try await Inventory.collect(ca: runtime.ca, counts: runtime.store, expiringWithin: .days(7))
         #expect(inventory.consistency.consistent)
         #expect(inventory.consistency.unknownInToken.isEmpty)
-        let pin = try String(contentsOfFile: runtime.home.directory + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
-            "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", runtime.home.config.hsm.tokenLabel, "--login", "--pin", "env:SIGNET_TEST_PIN",
-            "--keypairgen", "--key-type", "EC:prime256v1", "--label", "rogue", "--id", "deadbeef"],
-            environment: ["SOFTHSM2_CONF": TestEnvironment.softhsmConf, "SIGNET_TEST_PIN": pin]), "pkcs11-tool --keypairgen")
+        try TestEnvironment.pkcs11Tool(["--keypairgen", "--key-type", "EC:prime256v1", "--label", "rogue", "--id", "deadbeef"],
+                                       home: runtime.home.directory, tokenLabel: runtime.home.config.hsm.tokenLabel)
         inventory = try await Inventory.collect(ca: runtime.ca, counts: runtime.store, expiringWithin: .days(7))
         #expect(!inventory.consistency.consistent)
         #expect(inventory.consistency.unknownInToken.map(\.id) == ["deadbeef"])

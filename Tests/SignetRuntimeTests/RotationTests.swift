@@ -84,10 +84,8 @@ import X509
             #expect(verify.succeeded, "certificate \(index) from \(item.issuerName): \(verify.stderr)")
         }
         // Retired authorities' keys are gone from the token, as pkcs11-tool sees it; live ones are there.
-        let pin = try String(contentsOfFile: runtime.home.directory + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let listing = try OpenSSL.check(ProcessRunner.run("pkcs11-tool", [
-            "--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", runtime.home.config.hsm.tokenLabel, "--login", "--pin", "env:SIGNET_TEST_PIN",
-            "--list-objects", "--type", "privkey"], environment: ["SOFTHSM2_CONF": TestEnvironment.softhsmConf, "SIGNET_TEST_PIN": pin]), "pkcs11-tool").output
+        let listing = try TestEnvironment.pkcs11Tool(["--list-objects", "--type", "privkey"],
+                                                     home: runtime.home.directory, tokenLabel: runtime.home.config.hsm.tokenLabel)
         let tokenIDs = Set(listing.split(separator: "\n").filter { $0.contains("ID:") }.map { $0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces) })
         for authority in all {
             if authority.state == .retired {
