@@ -21,7 +21,7 @@ import Testing
         #expect(throttle.recordFailure(from: "10.0.0.1", at: start) == .throttled(retryAfterSeconds: 1, startsSpell: false))
     }
 
-    @Test("memory stays bounded: recovered clients are forgotten first, then the longest quiet")
+    @Test("memory stays bounded: the least recently seen clients are forgotten, a recent offender is remembered")
     func bounded() {
         let throttle = AuthFailureThrottle(policy: .init(burst: 2, perSecond: 1, trackedClients: 100))
         for i in 0..<1_000 { _ = throttle.recordFailure(from: "192.0.2.\(i)", at: start + Double(i) / 1_000) }

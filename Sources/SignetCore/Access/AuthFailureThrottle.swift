@@ -15,7 +15,7 @@ public final class AuthFailureThrottle: Sendable {
     public struct Policy: Sendable, Equatable {
         public var burst: Int
         public var perSecond: Double
-        /// At most this many addresses are remembered; the ones that have recovered go first.
+        /// At most this many addresses are remembered; the least recently seen go first.
         public var trackedClients: Int
 
         public init(burst: Int, perSecond: Double, trackedClients: Int = 10_000) {
@@ -44,16 +44,19 @@ public final class AuthFailureThrottle: Sendable {
     }
 
     public let policy: Policy
-    private let buckets = Mutex<[String: Bucket]>([:])
+    /// Bounded whatever the number of addresses, at O(1) per failure: a client forgotten to make room
+    /// starts again with a full allowance (``BoundedCache``).
+    private let buckets: Mutex<BoundedCache<String, Bucket>>
 
     public init(policy: Policy = .standard) {
         self.policy = policy
+        self.buckets = Mutex(BoundedCache(budget: policy.trackedClients))
     }
 
     /// Counts one failed authentication from `client` (an address) at `now`.
     public func recordFailure(from client: String, at now: Date) -> Verdict {
         buckets.withLock { buckets in
-            var bucket = buckets[client].map { refilled($0, at: now) } ?? Bucket(allowance: Double(policy.burst), updated: now, throttled: false)
+            var bucket = buckets.value(for: client).map { refilled($0, at: now) } ?? Bucket(allowance: Double(policy.burst), updated: now, throttled: false)
             let verdict: Verdict
             if bucket.allowance >= 1 {
                 bucket.allowance -= 1
@@ -64,8 +67,7 @@ public final class AuthFailureThrottle: Sendable {
                 verdict = .throttled(retryAfterSeconds: max(1, wait), startsSpell: !bucket.throttled)
                 bucket.throttled = true
             }
-            buckets[client] = bucket
-            if buckets.count > policy.trackedClients { evict(&buckets, at: now) }
+            buckets.set(bucket, for: client, cost: 1)
             return verdict
         }
     }
@@ -79,18 +81,5 @@ public final class AuthFailureThrottle: Sendable {
         bucket.allowance = min(Double(policy.burst), bucket.allowance + elapsed * policy.perSecond)
         bucket.updated = now
         return bucket
-    }
-
-    /// Forgets clients that have their whole allowance back; if that is not enough, the ones heard
-    /// from longest ago.
-    private func evict(_ buckets: inout [String: Bucket], at now: Date) {
-        let full = Double(policy.burst)
-        buckets = buckets.filter { refilled($0.value, at: now).allowance < full }
-        let excess = buckets.count - policy.trackedClients
-        if excess > 0 {
-            for key in buckets.sorted(by: { $0.value.updated < $1.value.updated }).prefix(excess).map(\.key) {
-                buckets.removeValue(forKey: key)
-            }
-        }
     }
 }

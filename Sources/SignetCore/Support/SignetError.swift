@@ -38,14 +38,23 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unreachable = Code("unreachable")
         /// Anything else that is Signet's fault.
         public static let internalError = Code("internal_error")
+        /// Every HSM session is busy and the queue of signatures waiting for one is full: the request
+        /// was refused before it waited, and may be tried again after ``SignetError/retryAfter``.
+        public static let hsmBusy = Code("hsm_busy")
+        /// The client sent more requests than its allowance; it may try again after ``SignetError/retryAfter``.
+        public static let rateLimited = Code("rate_limited")
     }
 
     public let code: Code
     public let reason: String
+    /// For transient refusals (``Code/hsmBusy``, ``Code/rateLimited``): whole seconds after which
+    /// trying again should succeed (HTTP's Retry-After).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: Code, _ reason: String, retryAfter: Int? = nil) {
         self.code = code
         self.reason = reason
+        self.retryAfter = retryAfter
     }
 
     public var description: String { reason }
