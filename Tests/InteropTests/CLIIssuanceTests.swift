@@ -188,4 +188,22 @@ import Testing
         #expect(!broken.succeeded && broken.stderr.contains("prerelease-codesign.yaml:"), "\(broken.stderr)")
         #expect(try home.storeSnapshot() == before)
     }
+
+    @Test("token create: 90 days unless --expires says otherwise; --expires never is the way to a token without expiry, and both say so")
+    func tokenExpiry() throws {
+        let home = try Self.makeHome()
+        let standard = try OpenSSL.check(home.signet(["token", "create", "--role", "auditor"]), "token create")
+        #expect(standard.output.hasPrefix("sgt_") && standard.output.split(separator: "\n").count == 1, "stdout is the token alone")
+        #expect(standard.stderr.contains("expires at") && standard.stderr.contains("--expires never"), "\(standard.stderr)")
+        let json = try OpenSSL.check(home.signet(["token", "create", "--role", "auditor", "--json"]), "token create --json")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout)) as! [String: Any]
+        let expiry = try #require(ISO8601DateFormatter().date(from: object["expires_at"] as? String ?? ""))
+        #expect(abs(expiry.timeIntervalSinceNow - 90 * 86_400) < 600)
+        let forever = try OpenSSL.check(home.signet(["token", "create", "--role", "auditor", "--expires", "never", "--json"]), "token create --expires never")
+        #expect((try JSONSerialization.jsonObject(with: Data(forever.stdout)) as! [String: Any])["expires_at"] as? String == "")
+        let human = try OpenSSL.check(home.signet(["token", "create", "--role", "auditor", "--expires", "never"]), "token create --expires never")
+        #expect(human.stderr.contains("never expires"))
+        let bad = try home.signet(["token", "create", "--role", "auditor", "--expires", "someday"])
+        #expect(!bad.succeeded && bad.stderr.contains("never"), "\(bad.stderr)")
+    }
 }

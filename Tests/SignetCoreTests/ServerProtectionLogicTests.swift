@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 /// The pure parts of the server's self-protection: the HSM signing queue, the per-client rate
-/// limiter, and the cost-bounded cache under both.
+/// limiter, the cost-bounded cache under both, and token lifetimes.
 @Suite struct ServerProtectionLogicTests {
     let start = Date(timeIntervalSince1970: 1_900_000_000)
 
@@ -128,6 +128,20 @@ import Testing
         #expect(cache.value(for: -1) == nil)
         cache.removeAll()
         #expect(cache.cost == 0 && cache.count == 0)
+    }
+
+    // MARK: TokenLifetime
+
+    @Test("tokens expire after 90 days unless another lifetime or 'never' is asked for")
+    func tokenLifetime() throws {
+        #expect(try TokenLifetime(parsing: nil) == .after(.days(90)))
+        #expect(try TokenLifetime(parsing: nil).expiry(from: start) == start + 90 * 86_400)
+        #expect(try TokenLifetime(parsing: "never") == .never)
+        #expect(try TokenLifetime(parsing: "Never").expiry(from: start) == nil)
+        #expect(try TokenLifetime(parsing: "12h") == .after(.hours(12)))
+        for bad in ["", "forever", "-1d", "0s", "12"] {
+            #expect(throws: SignetError.self, "\(bad)") { try TokenLifetime(parsing: bad) }
+        }
     }
 }
 

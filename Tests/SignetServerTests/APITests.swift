@@ -31,7 +31,7 @@ import X509
         let admin = Principal(name: "root", role: .admin, team: nil)
         for (name, role, team) in [("admin", Role.admin, nil), ("teamadmin", .admin, "platform"), ("dev", .developer, "payments"), ("otherdev", .developer, "search"),
                                    ("ci", .ci, "payments"), ("auditor", .auditor, nil)] as [(String, Role, String?)] {
-            fixture.tokens[name] = try await services.tokens.create(role: role, team: team, name: name, expiresIn: nil, by: admin).0
+            fixture.tokens[name] = try await services.tokens.create(role: role, team: team, name: name, by: admin).0
         }
         return fixture
     }
@@ -165,9 +165,22 @@ import X509
             Self.expectError(try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(token)), .unauthorized, "unauthenticated")
             Self.expectError(try await client.execute(uri: "/api/v1/tokens/\(id)/revoke", method: .post, headers: Self.headers(f.token("admin"))), .conflict, "conflict")
             Self.expectError(try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")), body: Self.json(["role": "developer"])), .badRequest)
+
+            // Without expires_in a token lives 90 days; "never" is how to ask for none; the response says which.
+            let standard = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")), body: Self.json(["role": "auditor"]))
+            #expect(standard.status == .created)
+            let expiry = try #require(ISO8601DateFormatter().date(from: Self.body(standard)["expires_at"] as? String ?? ""))
+            #expect(abs(expiry.timeIntervalSinceNow - 90 * 86_400) < 600)
+            let forever = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")),
+                                                   body: Self.json(["role": "auditor", "expires_in": "never"]))
+            #expect(forever.status == .created && Self.body(forever)["expires_at"] is NSNull)
+            let unclear = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: Self.headers(f.token("admin")),
+                                                   body: Self.json(["role": "auditor", "expires_in": "forever"]))
+            Self.expectError(unclear, .badRequest, "malformed_input")
+            #expect(String(buffer: unclear.body).contains("never"))
         }
         // An expired token: create one that expires in a second, then wait it out.
-        let (short, _) = try await f.services.tokens.create(role: .auditor, team: nil, name: "brief", expiresIn: .init(seconds: 1), by: .init(name: "root", role: .admin, team: nil))
+        let (short, _) = try await f.services.tokens.create(role: .auditor, team: nil, name: "brief", lifetime: .after(.init(seconds: 1)), by: .init(name: "root", role: .admin, team: nil))
         try await Task.sleep(for: .milliseconds(1100))
         try await f.app.test(.router) { client in
             let r = try await client.execute(uri: "/api/v1/certificates", method: .get, headers: Self.headers(short))
@@ -232,7 +245,7 @@ import X509
                                       authThrottle: AuthFailureThrottle(policy: .init(burst: 3, perSecond: 0.01)))
         let app = try SignetApplication.build(services: services, settings: .init(port: 0, logLevel: .critical))
         let admin = Principal(name: "root", role: .admin, team: nil)
-        let auditor = try await services.tokens.create(role: .auditor, team: nil, name: "auditor", expiresIn: nil, by: admin).0
+        let auditor = try await services.tokens.create(role: .auditor, team: nil, name: "auditor", by: admin).0
         let before = try await runtime.store.auditEntries(after: 0, limit: 10_000).count
         try await app.test(.router) { client in
             var statuses: [HTTPResponse.Status] = []

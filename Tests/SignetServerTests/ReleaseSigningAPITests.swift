@@ -104,7 +104,7 @@ import X509
     func refusals() async throws {
         let f = try await API.fixture()
         var mutable = f
-        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", expiresIn: nil, by: .init(name: "root", role: .admin, team: nil)).0
+        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", by: .init(name: "root", role: .admin, team: nil)).0
         let fixture = mutable
         try await fixture.app.test(.router) { client in
             let developer = try await client.execute(uri: "/api/v1/releases/v1/key", method: .post, headers: API.headers(fixture.token("dev")))

@@ -55,8 +55,9 @@ public struct APITokens: Sendable {
         self.clock = clock
     }
 
-    /// A new token: the secret string (shown once) and its record.
-    public func create(role: Role, team: String?, name: String?, expiresIn: ValidityDuration?, by principal: Principal) async throws -> (String, APITokenRecord) {
+    /// A new token: the secret string (shown once) and its record. It expires after `lifetime`
+    /// (``TokenLifetime/standard``, 90 days, unless the caller asks for another or for ``TokenLifetime/never``).
+    public func create(role: Role, team: String?, name: String?, lifetime: TokenLifetime = .standard, by principal: Principal) async throws -> (String, APITokenRecord) {
         try AccessPolicy.checkManageTokens(principal)
         if let team { try NameRules.validateTeam(team) }
         if (role == .developer || role == .ci) && team == nil {
@@ -72,7 +73,7 @@ public struct APITokens: Sendable {
         let now = clock.now()
         let record = APITokenRecord(
             id: id, name: name ?? "\(role.rawValue)-\(id)", role: role, team: team, hash: Self.hash(token), createdAt: now,
-            expiresAt: expiresIn.map { now.addingTimeInterval($0.timeInterval) }, revokedAt: nil, createdBy: principal.name)
+            expiresAt: lifetime.expiry(from: now), revokedAt: nil, createdBy: principal.name)
         try await repository.createToken(record, event: AuditEvent(
             time: now, principal: principal, action: AuditAction.tokenCreate, target: id,
             details: ["role": role.rawValue, "team": team ?? "", "name": record.name, "expires_at": record.expiresAt.map { "\($0.timeIntervalSince1970)" } ?? ""]))

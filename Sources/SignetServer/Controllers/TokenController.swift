@@ -3,7 +3,8 @@ import Hummingbird
 import SignetCore
 
 /// `/api/v1/tokens`: admins create, list and revoke bearer tokens. A new token's secret is returned
-/// once, in the creation response; only its hash is stored.
+/// once, in the creation response; only its hash is stored. A token expires after `expires_in`
+/// (default 90 days; `"never"` for none), and the response says when (`expires_at`, null for never).
 struct TokenController {
     let services: SignetServices
 
@@ -40,6 +41,23 @@ struct TokenController {
             self.expiresAt = record.expiresAt
             self.revokedAt = record.revokedAt
         }
+
+        enum CodingKeys: String, CodingKey {
+            case id, token, name, role, team, createdAt, expiresAt, revokedAt
+        }
+
+        /// `expires_at` is always present, null for a token that never expires, so a client sees which it got.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encodeIfPresent(token, forKey: .token)
+            try container.encode(name, forKey: .name)
+            try container.encode(role, forKey: .role)
+            try container.encodeIfPresent(team, forKey: .team)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encodeIfPresent(revokedAt, forKey: .revokedAt)
+        }
     }
 
     @Sendable func create(_ request: Request, context: SignetRequestContext) async throws -> Response {
@@ -50,7 +68,7 @@ struct TokenController {
             throw SignetError.malformed("Unknown role '\(body.role)'; use \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let (token, record) = try await services.tokens.create(
-            role: role, team: body.team, name: body.name, expiresIn: try body.expiresIn.map(ValidityDuration.init(parsing:)), by: principal)
+            role: role, team: body.team, name: body.name, lifetime: try TokenLifetime(parsing: body.expiresIn), by: principal)
         return try JSONBody.response(TokenBody(record, token: token), status: .created)
     }
 

@@ -81,7 +81,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "Name recorded as the requester of certificates issued with this token.")
         var name: String?
 
-        @Option(help: "Lifetime, e.g. 30d (default: no expiry).")
+        @Option(help: "Lifetime, e.g. 30d or 12h, or 'never' for a token that does not expire (default: \(TokenLifetime.standard)).")
         var expires: String?
 
         func run() async throws {
@@ -89,15 +89,23 @@ struct TokenCommand: AsyncParsableCommand {
                 guard let role = Role(rawValue: role) else {
                     throw SignetError.malformed("Unknown role '\(self.role)'; use developer, ci, admin or auditor")
                 }
-                let expiresIn = try expires.map(ValidityDuration.init(parsing:))
+                let lifetime = try TokenLifetime(parsing: expires)
                 let view = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
                 let tokens = APITokens(repository: view.store, clock: view.clock)
-                let (token, record) = try await tokens.create(role: role, team: team, name: name, expiresIn: expiresIn, by: SignetRuntime.localOperator())
+                let (token, record) = try await tokens.create(
+                    role: role, team: team, name: name, lifetime: lifetime, by: SignetRuntime.localOperator())
                 if options.json {
                     try printJSON(["id": record.id, "token": token, "name": record.name, "role": record.role.rawValue, "team": record.team ?? "",
                                    "expires_at": record.expiresAt?.iso8601 ?? ""])
                 } else {
+                    // The token alone on stdout, so scripts can capture it; when it expires on stderr.
                     print(token)
+                    if let expiry = record.expiresAt {
+                        let note = expires == nil ? " (the default \(TokenLifetime.standard); --expires DURATION or --expires never for another)" : ""
+                        FileHandle.standardError.write(Data("Token \(record.id) expires at \(expiry.iso8601)\(note)\n".utf8))
+                    } else {
+                        FileHandle.standardError.write(Data("Token \(record.id) never expires; revoke it with `signet token revoke \(record.id)`\n".utf8))
+                    }
                 }
             }
         }
