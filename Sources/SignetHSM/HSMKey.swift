@@ -51,6 +51,7 @@ public struct HSMKey: SigningKey {
         defer { Timer(label: "signet_hsm_sign_seconds").recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         let raw: [UInt8] = try pool.withSession { session in
             func sign(with object: CK_OBJECT_HANDLE) throws -> [UInt8] {
+                Failpoints.delay(Failpoints.slowSigning)
                 try pool.module.check(functions.C_SignInit!(session, &mechanism, object), "C_SignInit", "starting a signature with \(reference)")
                 var signature = [UInt8](repeating: 0, count: outputLength)
                 var length = CK_ULONG(outputLength)

@@ -21,7 +21,8 @@ public final class SignetRuntime: Sendable {
         return Principal(name: "cli:\(user)", role: .admin, team: nil)
     }
 
-    init(home: SignetHome, profiles: ProfileSet, store: SQLiteStore, keyManager: HSMKeyManager, clock: any SignetClock) throws {
+    init(home: SignetHome, profiles: ProfileSet, store: SQLiteStore, keyManager: HSMKeyManager, clock: any SignetClock,
+         signingCapacity: Int? = nil) throws {
         self.home = home
         self.profiles = profiles
         self.store = store
@@ -31,20 +32,38 @@ public final class SignetRuntime: Sendable {
         guard crlValidity <= CRLIssuer.maximumValidity else {
             throw SignetError.configuration("crl.next_update \(crlValidity) exceeds the 7-day maximum")
         }
+        // One signing thread per HSM session, so the threads never wait for a session.
+        let signing = SigningQueue.Settings(
+            threads: home.config.hsm.sessions,
+            capacity: try signingCapacity ?? (home.config.server ?? .init()).limits().signingQueue)
         self.ca = CertificateAuthority(profiles: profiles, custodian: keyManager, repository: store, clock: clock,
-                                       urls: try AuthorityURLs(baseURL: home.config.baseURL), crlValidity: crlValidity)
+                                       urls: try AuthorityURLs(baseURL: home.config.baseURL), crlValidity: crlValidity,
+                                       signing: SigningQueue(settings: signing))
     }
 
     /// Opens an existing home. Fails if it was never initialised, the HSM cannot be reached, or an
     /// authority's key does not match its certificate.
     /// Arms the failpoints named in `SIGNET_FAILPOINTS` (comma-separated); reaching one kills the process
-    /// with SIGKILL, as a crash would. Only tests set it.
+    /// with SIGKILL, as a crash would, except `name=<n>ms`, which makes the point that long instead.
+    /// Only tests set it.
     static func armFailpointsFromEnvironment() {
         guard let names = ProcessInfo.processInfo.environment["SIGNET_FAILPOINTS"], !names.isEmpty else { return }
-        Failpoints.arm(Set(names.split(separator: ",").map(String.init))) { _ in kill(getpid(), SIGKILL) }
+        var crashes: Set<String> = []
+        var delays: [String: Duration] = [:]
+        for entry in names.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[1].hasSuffix("ms"), let millis = Int(parts[1].dropLast(2)), (0...600_000).contains(millis) {
+                delays[String(parts[0])] = .milliseconds(millis)
+            } else {
+                crashes.insert(String(entry))
+            }
+        }
+        Failpoints.arm(crashes) { _ in kill(getpid(), SIGKILL) }
+        Failpoints.armDelays(delays)
     }
 
-    public static func open(_ home: SignetHome, clock: any SignetClock = SystemClock()) async throws -> SignetRuntime {
+    /// `signingCapacity` overrides `server.signing_queue` (`signet serve --signing-queue`).
+    public static func open(_ home: SignetHome, clock: any SignetClock = SystemClock(), signingCapacity: Int? = nil) async throws -> SignetRuntime {
         armFailpointsFromEnvironment()
         let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
         let pool = try openPool(home)
@@ -52,7 +71,7 @@ public final class SignetRuntime: Sendable {
             throw SignetError.notFound("No store at \(home.databasePath); run `signet init`")
         }
         let runtime = try SignetRuntime(home: home, profiles: profiles, store: try SQLiteStore(path: home.databasePath),
-                                        keyManager: HSMKeyManager(pool: pool), clock: clock)
+                                        keyManager: HSMKeyManager(pool: pool), clock: clock, signingCapacity: signingCapacity)
         try await runtime.ca.loadAuthorities()
         return runtime
     }
@@ -159,7 +178,8 @@ public final class SignetRuntime: Sendable {
     public func makeRevocation() throws -> RevocationPublisher {
         let crlValidity = try ValidityDuration(parsing: home.config.crl.nextUpdate)
         let ocspValidity = try ValidityDuration(parsing: home.config.ocsp?.validity ?? "1h")
-        let responder = OCSPResponder(ca: ca, repository: store, settings: .init(validity: ocspValidity))
+        let cacheBytes = try home.config.ocsp?.cacheBytes() ?? OCSPResponder.defaultCacheBytes
+        let responder = OCSPResponder(ca: ca, repository: store, settings: .init(validity: ocspValidity, cacheBytes: cacheBytes))
         return RevocationPublisher(
             ca: ca, issuer: try CRLIssuer(repository: store, clock: clock, validity: crlValidity), responder: responder,
             storer: try CRLDirectory(directory: home.crlDirectory))

@@ -6,19 +6,28 @@ import Metrics
 import NIOCore
 import NIOHTTPTypes
 import SignetCore
+import SignetWire
 
-/// Answers the public DER protocols — a repeated OCSP question, an RFC 3161 time-stamp — on the
+/// Answers the public DER protocols — a repeated OCSP question, an RFC 3161 time-stamp — from the
 /// connection's event loop, without handing them to the async router.
 ///
 /// Every request through the router costs two thread hops (event loop → task → event loop) and the
 /// middleware chain; for a pre-signed OCSP answer, or a token that is one HSM signature, that is most
 /// of the work. This handler sits in the channel pipeline just after HTTP decoding. It collects
-/// `POST /ocsp`, `GET /ocsp/<request>` and `POST /tsa`, asks the responder for an answer that needs no
-/// store I/O (``OCSPResponder/immediateAnswer(to:)``, ``TimestampAuthority/immediateResponse(to:)``),
-/// and writes it with the same headers the router would; anything else, and any request it cannot
-/// answer at once, is passed up the pipeline unchanged, so the router stays the one place behaviour is
-/// defined. Responses keep the order of requests on a connection: while a request handed to the router
-/// is unanswered, every later request goes to the router too.
+/// `POST /ocsp`, `GET /ocsp/<request>` and `POST /tsa`:
+///
+/// - an OCSP question asked before in the same bytes is answered from the responder's cache
+///   (``OCSPResponder/immediateAnswer(to:)``), no I/O and no signature;
+/// - a time-stamp query is checked on the loop (``TimestampAuthority/admit(_:)``), counted against
+///   the client's allowance (``ClientRateLimiter``, 429 past it), given a serial reserved ahead, and
+///   signed on the CA's ``SigningQueue``: the event loop never calls the HSM, so a slow or saturated
+///   token never stalls the other connections on the loop. A full queue is refused at once (503).
+///
+/// Anything else, and any request it cannot answer without the store, is passed up the pipeline
+/// unchanged, so the router stays the one place behaviour is defined. Responses keep the order of
+/// requests on a connection: while a request handed to the router is unanswered, every later request
+/// goes to the router too; while a token is being signed, later requests wait here (and the socket is
+/// not read) until it is written.
 final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -46,32 +55,55 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// The headers of a time-stamp reply, as ``TimestampController`` writes them.
     static let timestampReplyFields: HTTPFields = [.contentType: "application/timestamp-reply", .cacheControl: "no-store"]
 
-    /// Fast-path answers written, by protocol (`/metrics`).
-    struct Counters: Sendable {
-        let ocsp = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "ocsp")])
-        let timestamp = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "tsa")])
+    /// What every connection's handler shares.
+    struct Shared: Sendable {
+        let services: SignetServices
+        let logger: Logger
+        let sampler: ProtocolLogSampler
+        let metrics: ProtocolMetrics
+        /// Fast-path answers written, by protocol (`/metrics`).
+        let ocspAnswered = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "ocsp")])
+        let timestampAnswered = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "tsa")])
     }
 
-    private let services: SignetServices
-    private let logger: Logger
-    private let answered: Counters
+    private let shared: Shared
+    private var services: SignetServices { shared.services }
     private var state = State.idle
     /// Requests handed to the router whose response has not been written completely.
     private var routerPending = 0
+    /// A token is being signed on the signing queue; its response comes before anything later.
+    private var signing = false
+    /// Parts that arrived while a token was being signed, replayed in order once it is written.
+    private var deferred: [HTTPRequestPart] = []
+    /// A read the channel asked for while a token was being signed, issued once it is written.
+    private var readHeld = false
+    private var removed = false
+    /// The client's address, read once per connection, for its rate-limit bucket.
+    private var client: String?
     /// The caching headers of the last cacheable answer on this connection; max-age counts down, so
     /// they are reused for at most a second.
     private var cacheableHeaders: (der: [UInt8], formattedAt: Date, fields: HTTPFields)?
     private var dateSecond = 0
     private var dateHeader = ""
 
-    init(services: SignetServices, logger: Logger, answered: Counters) {
-        self.services = services
-        self.logger = logger
-        self.answered = answered
+    init(shared: Shared) {
+        self.shared = shared
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
+        deferred = []
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        receive(context, unwrapInboundIn(data))
+    }
+
+    private func receive(_ context: ChannelHandlerContext, _ part: HTTPRequestPart) {
+        if signing {
+            deferred.append(part)
+            return
+        }
         switch (state, part) {
         case (.idle, .head(let head)):
             if routerPending == 0, let route = Self.route(head) {
@@ -96,23 +128,20 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             let started = ContinuousClock.now
             if overflow && route == .timestamp {
                 // Refused in the protocol, as the router does: the TSA's own size check answers.
-                write(context, to: head, TimestampAuthority.oversizedRequestRejection,
-                      fields: Self.timestampReplyFields, started: started)
+                shared.metrics.tsaRejected.increment()
+                write(context, to: head, TimestampAuthority.oversizedRequestRejection, fields: Self.timestampReplyFields, started: started, failure: "rejection")
             } else if overflow {
                 // The router answers an empty OCSP request with malformedRequest, as it does an oversized one.
-                pass(context, .head(head))
-                pass(context, .end(trailers))
-            } else if route == .timestamp, let body, let reply = services.timestamping.immediateResponse(to: Array(buffer: body)) {
-                write(context, to: head, reply, fields: Self.timestampReplyFields, started: started)
-                answered.timestamp.increment()
+                passRequest(context, head, nil, trailers)
+            } else if route == .timestamp, let body {
+                timestamp(context, head, body, trailers, started: started)
             } else if route != .timestamp, let answer = immediateAnswer(head, body) {
                 respond(context, to: head, answer, started: started)
-                answered.ocsp.increment()
+                shared.metrics.ocspAnswered(answer.status)
+                shared.ocspAnswered.increment()
             } else {
                 // Not answerable without I/O (or malformed): the router decides, with the same bytes.
-                pass(context, .head(head))
-                if let body { pass(context, .body(body)) }
-                pass(context, .end(trailers))
+                passRequest(context, head, body, trailers)
             }
         case (.passing, .end):
             pass(context, part)
@@ -131,9 +160,24 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
+    func read(context: ChannelHandlerContext) {
+        // While a token is being signed nothing more is read, so pipelined requests cannot pile up here.
+        if signing {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
     private func pass(_ context: ChannelHandlerContext, _ part: HTTPRequestPart) {
         if case .head = part { routerPending += 1 }
         context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    private func passRequest(_ context: ChannelHandlerContext, _ head: HTTPRequest, _ body: ByteBuffer?, _ trailers: HTTPFields?) {
+        pass(context, .head(head))
+        if let body { pass(context, .body(body)) }
+        pass(context, .end(trailers))
     }
 
     static func route(_ head: HTTPRequest) -> Route? {
@@ -145,6 +189,81 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         default: return nil
         }
     }
+
+    // MARK: Time-stamps
+
+    /// Checks the query here, then signs it on the signing queue and writes the reply when it is back.
+    private func timestamp(_ context: ChannelHandlerContext, _ head: HTTPRequest, _ body: ByteBuffer, _ trailers: HTTPFields?, started: ContinuousClock.Instant) {
+        let tsa = services.timestamping
+        let request: TimeStampReq
+        switch tsa.admit(Array(buffer: body)) {
+        case .rejected(let rejection):
+            shared.metrics.tsaRejected.increment()
+            shared.timestampAnswered.increment()
+            write(context, to: head, rejection, fields: Self.timestampReplyFields, started: started, failure: "rejection")
+            return
+        case .accepted(let accepted):
+            request = accepted
+        }
+        // The serial first: when the reserve is empty the router waits for the store, and counts the client there.
+        guard let serial = tsa.serials.takeIfAvailable() else {
+            passRequest(context, head, body, trailers)
+            return
+        }
+        if client == nil { client = context.channel.remoteAddress?.ipAddress ?? "unknown" }
+        do {
+            try services.signingRateLimiter.check(client!, at: services.clock.now())
+        } catch let refusal as SignetError {
+            // The serial is skipped, never reused (RFC 3161 §2.4.2 asks only for uniqueness).
+            shared.metrics.tsaRateLimited.increment()
+            refuse(context, to: head, refusal, status: .tooManyRequests, started: started)
+            return
+        } catch {}
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        signing = true
+        let queued = services.ca.signing.trySubmit {
+            let reply = tsa.token(for: request, serial: serial)
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.signed(context, head, reply, started: started)
+            }
+        }
+        if !queued {
+            signing = false
+            shared.metrics.tsaBusy.increment()
+            refuse(context, to: head, services.ca.signing.busyError, status: .serviceUnavailable, started: started)
+        }
+    }
+
+    /// Back on the loop with a signed (or failed) token: write it, then carry on with what waited.
+    private func signed(_ context: ChannelHandlerContext, _ head: HTTPRequest, _ reply: TimestampAuthority.Reply, started: ContinuousClock.Instant) {
+        signing = false
+        guard !removed else { return }
+        (reply.granted ? shared.metrics.tsaGranted : shared.metrics.tsaRejected).increment()
+        shared.timestampAnswered.increment()
+        write(context, to: head, reply.der, fields: Self.timestampReplyFields, started: started, failure: reply.granted ? nil : "rejection")
+        let waiting = deferred
+        deferred = []
+        let routerBefore = routerPending
+        for part in waiting { receive(context, part) }
+        // Parts passed on outside a read reach the router only with a read-complete.
+        if routerPending != routerBefore || !waiting.isEmpty { context.fireChannelReadComplete() }
+        if readHeld && !signing {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// A TSA refusal for load: the rejection in the protocol, with the HTTP status and Retry-After.
+    private func refuse(_ context: ChannelHandlerContext, to head: HTTPRequest, _ refusal: SignetError, status: HTTPResponse.Status, started: ContinuousClock.Instant) {
+        shared.timestampAnswered.increment()
+        var fields = Self.timestampReplyFields
+        fields[.retryAfter] = String(refusal.retryAfter ?? 1)
+        write(context, to: head, TimestampAuthority.refusalDER(refusal), status: status, fields: fields, started: started, failure: refusal.code.name)
+    }
+
+    // MARK: OCSP
 
     /// The responder's cached answer, or `nil` for the router to handle.
     private func immediateAnswer(_ head: HTTPRequest, _ body: ByteBuffer?) -> OCSPResponder.Answer? {
@@ -176,11 +295,15 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             fields = RevocationController.ocspHeaders(answer, cache: false, now: now)
         }
         fields[.contentType] = "application/ocsp-response"
-        write(context, to: head, answer.der, fields: fields, started: started)
+        write(context, to: head, answer.der, fields: fields, started: started, failure: answer.status == .successful ? nil : "ocsp")
     }
 
-    /// Writes a 200 response with `body`, the router's common headers, and `Connection: close` honoured.
-    private func write(_ context: ChannelHandlerContext, to head: HTTPRequest, _ body: [UInt8], fields: HTTPFields, started: ContinuousClock.Instant) {
+    // MARK: Writing
+
+    /// Writes a response with `body`, the router's common headers, and `Connection: close` honoured,
+    /// and logs it: always when `failure` names what went wrong, else when the sampler picks it.
+    private func write(_ context: ChannelHandlerContext, to head: HTTPRequest, _ body: [UInt8], status: HTTPResponse.Status = .ok,
+                       fields: HTTPFields, started: ContinuousClock.Instant, failure: String? = nil) {
         var fields = fields
         fields[.contentLength] = String(body.count)
         let requestID = RequestID().description
@@ -189,7 +312,7 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         fields[.server] = "signet"
         let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
         if close { fields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
         if close {
             let channel = context.channel
@@ -197,15 +320,19 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        if logger.logLevel <= .info {
-            let elapsed = ContinuousClock.now - started
-            var logger = logger
-            logger[metadataKey: "hb.request.id"] = "\(requestID)"
-            logger.info("request", metadata: [
-                "method": "\(head.method.rawValue)", "path": "\(head.path ?? "")", "status": "200",
-                "ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
-            ])
+        let logger = shared.logger
+        guard logger.logLevel <= .info, failure != nil || shared.sampler.take() else { return }
+        let elapsed = ContinuousClock.now - started
+        var metadata: Logger.Metadata = [
+            "hb.request.id": "\(requestID)", "method": "\(head.method.rawValue)", "path": "\(head.path ?? "")", "status": "\(status.code)",
+            "ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
+        ]
+        if let failure {
+            metadata["outcome"] = "\(failure)"
+        } else if shared.sampler.interval > 1 {
+            metadata["sampled"] = "1/\(shared.sampler.interval)"
         }
+        logger.info("request", metadata: metadata)
     }
 
     /// The Date header, formatted once per second per connection.

@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import SignetCore
@@ -25,11 +26,14 @@ public enum SignetApplication {
         /// How often an audit checkpoint is signed (`audit.checkpoint_interval`), even when nothing new
         /// was logged, so the newest checkpoint's age shows that checkpointing is alive.
         public var auditCheckpointInterval: Duration
+        /// Timeouts, connection cap, log sampling.
+        public var limits: ServerLimits
 
         public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info,
-                    rotationInterval: Duration = .seconds(30), auditCheckpointInterval: Duration = .seconds(60)) {
+                    rotationInterval: Duration = .seconds(30), auditCheckpointInterval: Duration = .seconds(60), limits: ServerLimits = ServerLimits()) {
             self.rotationInterval = rotationInterval
             self.auditCheckpointInterval = auditCheckpointInterval
+            self.limits = limits
             self.host = host
             self.port = port
             self.tlsCertificate = tlsCertificate
@@ -46,14 +50,16 @@ public enum SignetApplication {
     }()
 
     /// The router with every route, and the list of routes it registered (for the OpenAPI check).
-    public static func buildRouter(services: SignetServices) -> (Router<SignetRequestContext>, [(method: String, path: String)]) {
+    /// `logSample`: see ``ServerLimits/logSample``.
+    public static func buildRouter(services: SignetServices, logSample: Int = 1) -> (Router<SignetRequestContext>, [(method: String, path: String)]) {
         let router = Router(context: SignetRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(sampler: ProtocolLogSampler(interval: logSample)))
         router.add(middleware: MetricsMiddleware())
         var table = RouteTable()
+        let protocolMetrics = ProtocolMetrics()
         PublicController(services: services, metrics: metrics).register(&table, router)
-        RevocationController(services: services).register(&table, router)
-        TimestampController(services: services).register(&table, router)
+        RevocationController(services: services, metrics: protocolMetrics).register(&table, router)
+        TimestampController(services: services, metrics: protocolMetrics).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)
@@ -62,7 +68,7 @@ public enum SignetApplication {
         return (router, table.entries.map { ($0.method, $0.path) })
     }
 
-    /// A logger that writes JSON lines.
+    /// A logger that writes JSON lines to stderr through the buffered ``LogWriter/standardError``.
     public static func makeLogger(level: Logger.Level) -> Logger {
         var logger = Logger(label: "signet") { JSONLogHandler(label: $0) }
         logger.logLevel = level
@@ -75,19 +81,28 @@ public enum SignetApplication {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         _ = metrics
-        let (router, _) = buildRouter(services: services)
+        let limits = settings.limits
+        let (router, _) = buildRouter(services: services, logSample: limits.logSample)
         let logger = makeLogger(level: settings.logLevel)
-        // Repeated OCSP questions and time-stamps are answered on the event loop; the rest goes to the router.
-        let counters = ProtocolFastPath.Counters()
+        // Per connection, in pipeline order after HTTP decoding: the connection cap, the timeouts, then
+        // the fast path (repeated OCSP questions and time-stamps answered off the router); the rest
+        // goes to the router.
+        let connections = ConnectionLimiter.Count(maximum: limits.maxConnections)
+        let timeouts = ConnectionTimeouts.Limits(
+            header: TimeAmount(limits.headerTimeout), body: TimeAmount(limits.bodyTimeout), idle: TimeAmount(limits.idleTimeout))
+        let timeoutCounters = ConnectionTimeouts.Counters()
+        let fastPath = ProtocolFastPath.Shared(
+            services: services, logger: logger, sampler: ProtocolLogSampler(interval: limits.logSample), metrics: ProtocolMetrics())
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
-            ProtocolFastPath(services: services, logger: logger, answered: counters),
+            ConnectionLimiter(count: connections),
+            ConnectionTimeouts(limits: timeouts, counters: timeoutCounters),
+            ProtocolFastPath(shared: fastPath),
         ])
         let server: HTTPServerBuilder
         if let certPath = settings.tlsCertificate, let keyPath = settings.tlsKey {
             let chain = try NIOSSLCertificate.fromPEMFile(certPath)
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: tlsConfiguration(chain: chain, key: key))
         } else if settings.tlsCertificate != nil || settings.tlsKey != nil {
             throw SignetError.malformed("TLS needs both --tls-cert and --tls-key")
         } else {
@@ -103,5 +118,19 @@ public enum SignetApplication {
             ] + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
+    }
+
+    /// TLS 1.2 and 1.3 only. TLS 1.2 with forward-secret AEAD suites only (ECDHE with AES-GCM or
+    /// ChaCha20-Poly1305, Mozilla's "intermediate" list): no CBC, RC4, 3DES, static RSA or SHA-1 MACs.
+    /// TLS 1.3's suites are all AEAD and BoringSSL fixes them.
+    static func tlsConfiguration(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuiteValues = [
+            .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ]
+        return tls
     }
 }

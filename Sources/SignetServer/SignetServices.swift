@@ -25,10 +25,15 @@ public struct SignetServices: Sendable {
     public let trail: AuditTrail
     /// Caps failed authentications per client address.
     public let authThrottle: AuthFailureThrottle
+    /// Caps, per client address, the anonymous requests that cost an HSM signature (time-stamps,
+    /// OCSP answers that are not cached).
+    public let signingRateLimiter: ClientRateLimiter
 
     public init(ca: CertificateAuthority, repository: any Repository, revocation: RevocationPublisher,
-                timestamping: TimestampAuthority, trail: AuditTrail, authThrottle: AuthFailureThrottle = AuthFailureThrottle()) {
+                timestamping: TimestampAuthority, trail: AuditTrail, authThrottle: AuthFailureThrottle = AuthFailureThrottle(),
+                signingRateLimiter: ClientRateLimiter = ClientRateLimiter()) {
         self.authThrottle = authThrottle
+        self.signingRateLimiter = signingRateLimiter
         self.timestamping = timestamping
         self.releases = ReleaseSigning(ca: ca)
         self.trail = trail

@@ -35,7 +35,7 @@ import X509
         let tsa = try runtime.makeTimestampAuthority()
         let digest = Array(SHA384.hash(data: Array("release.zip".utf8)))
         let nonce: [UInt8] = [0x7f] + (0..<19).map { _ in UInt8.random(in: 0...255) }  // 160 bits
-        let reply = await tsa.respond(to: try Self.query(digest, algorithm: .sha384, nonce: nonce))
+        let reply = await tsa.respond(to: try Self.query(digest, algorithm: .sha384, nonce: nonce)).der
         let verified = try TimestampVerifier.verify(response: reply, imprint: digest, digest: .sha384, nonce: nonce, roots: try Self.roots(runtime))
         #expect(verified.info.policy == [1, 3, 6, 1, 4, 1, 32473, 1, 2])
         #expect(verified.info.genTime == clock.now())
@@ -43,7 +43,7 @@ import X509
         #expect(verified.info.tsa == .directoryName(verified.signer.subject))
         #expect(try verified.token.signedData().certificates.count == 2)
 
-        let withoutCertificates = await tsa.respond(to: try Self.query(certReq: false))
+        let withoutCertificates = await tsa.respond(to: try Self.query(certReq: false)).der
         let token = try #require(try TimeStampResp(derEncoded: withoutCertificates).timeStampToken)
         #expect(try token.signedData().certificates.isEmpty)
         // Still verifiable when the client has the TSA's certificates.
@@ -53,7 +53,7 @@ import X509
         _ = try TimestampVerifier.verify(token: token, info: info, imprint: Array(SHA256.hash(data: Array("data".utf8))), digest: .sha256,
                                          nonce: nil, roots: try Self.roots(runtime), intermediates: [tsaAuthority.certificate, issuing])
         // The requested policy, when it is the TSA's, is accepted.
-        let explicitPolicy = await tsa.respond(to: try Self.query(policy: [1, 3, 6, 1, 4, 1, 32473, 1, 2]))
+        let explicitPolicy = await tsa.respond(to: try Self.query(policy: [1, 3, 6, 1, 4, 1, 32473, 1, 2])).der
         #expect(try TimeStampResp(derEncoded: explicitPolicy).status.status == .granted)
     }
 
@@ -79,7 +79,7 @@ import X509
             ("oversized", [UInt8](repeating: 0x30, count: 20_000), .badDataFormat),
         ]
         for (name, request, expected) in cases {
-            let reply = await tsa.respond(to: request)
+            let reply = await tsa.respond(to: request).der
             #expect(try Self.failure(reply) == expected, "\(name)")
         }
     }
@@ -94,14 +94,16 @@ import X509
     @Test("1,000 concurrent requests: every serial distinct, every token verifies")
     func concurrentSerials() async throws {
         let runtime = try await TestEnvironment.makeRuntime()
-        let tsa = try runtime.makeTimestampAuthority()
+        // A signing queue that holds them all: this is about serials, not refusals for load (SigningLoadTests).
+        let tsa = try TimestampAuthority(ca: try await SigningLoadTests.authority(runtime, capacity: 1000),
+                                         serials: TimestampSerialAllocator(repository: runtime.store, clock: runtime.clock), accuracy: try Accuracy(seconds: 1))
         let roots = try Self.roots(runtime)
         let serials = try await withThrowingTaskGroup(of: [UInt8].self) { group in
             for i in 0..<1000 {
                 group.addTask {
                     let digest = Array(SHA256.hash(data: Array("artifact \(i)".utf8)))
                     let nonce: [UInt8] = [0x01, UInt8(i & 0xff), UInt8(i >> 8)]
-                    let reply = await tsa.respond(to: try Self.query(digest, nonce: nonce))
+                    let reply = await tsa.respond(to: try Self.query(digest, nonce: nonce)).der
                     return try TimestampVerifier.verify(response: reply, imprint: digest, digest: .sha256, nonce: nonce, roots: roots).info.serialNumber
                 }
             }
@@ -112,7 +114,7 @@ import X509
         // Serials survive a restart: a new TSA (new allocator) never reuses one.
         let again = try runtime.makeTimestampAuthority()
         let digest = Array(SHA256.hash(data: [9]))
-        let reply = await again.respond(to: try Self.query(digest))
+        let reply = await again.respond(to: try Self.query(digest)).der
         let next = try TimestampVerifier.verify(response: reply, imprint: digest, digest: .sha256, nonce: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef], roots: roots).info.serialNumber
         #expect(!serials.contains(next))
     }

@@ -12,15 +12,26 @@ public final class ServerProcess: @unchecked Sendable {
     public let port: Int
     public let home: String
     private let stderrPipe: Pipe
+    private let stderrLock = NSLock()
+    private var stderrData = Data()
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server and waits until it prints its listening address.
-    public init(home: String, fixedListen: String = "127.0.0.1:0", extraArguments: [String] = [], environment: [String: String?] = [:]) throws {
+    /// What the server wrote to stderr so far (its log), up to the last 4 MiB.
+    public var stderrText: String {
+        stderrLock.lock()
+        defer { stderrLock.unlock() }
+        return String(decoding: stderrData, as: UTF8.self)
+    }
+
+    /// Starts the server and waits until it prints its listening address. `logLevel` nil leaves the
+    /// server's default (info).
+    public init(home: String, fixedListen: String = "127.0.0.1:0", extraArguments: [String] = [], environment: [String: String?] = [:],
+                logLevel: String? = "warning") throws {
         self.home = home
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessRunner.signetBinary)
-        process.arguments = ["serve", "--home", home, "--listen", fixedListen, "--log-level", "warning"] + extraArguments
+        process.arguments = ["serve", "--home", home, "--listen", fixedListen] + (logLevel.map { ["--log-level", $0] } ?? []) + extraArguments
         var env = ProcessInfo.processInfo.environment
         env["SIGNET_HSM_PIN"] = nil
         for (key, value) in environment { env[key] = value }
@@ -49,9 +60,18 @@ public final class ServerProcess: @unchecked Sendable {
             throw TestFailure("signet serve did not start: \(text) \(errors)")
         }
         self.port = port
-        // Keep draining stdout so the server never blocks on a full pipe.
+        // Keep draining stdout so the server never blocks on a full pipe; keep the log's tail.
         DispatchQueue.global().async { while !handle.availableData.isEmpty {} }
-        DispatchQueue.global().async { while !err.fileHandleForReading.availableData.isEmpty {} }
+        DispatchQueue.global().async { [self] in
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                stderrLock.lock()
+                stderrData.append(chunk)
+                if stderrData.count > 4 << 20 { stderrData.removeFirst(stderrData.count - (4 << 20)) }
+                stderrLock.unlock()
+            }
+        }
     }
 
     /// SIGKILL: no chance to clean up, as in a crash.
@@ -177,6 +197,43 @@ public final class RawHTTPConnection {
     public func isClosedByServer() -> Bool {
         var byte: UInt8 = 0
         return recv(socket, &byte, 1, 0) == 0
+    }
+
+    /// Reads until the server closes the connection (or resets it), at most `timeout` seconds.
+    /// Returns whether it closed, after how long, and what it sent before closing.
+    public func readUntilClosed(timeout: TimeInterval) -> (closed: Bool, seconds: TimeInterval, received: [UInt8]) {
+        let started = Date()
+        var received = buffer
+        buffer = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(started) < timeout {
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            let remaining = max(1, Int32((timeout - Date().timeIntervalSince(started)) * 1000))
+            guard poll(&poller, 1, min(remaining, 200)) > 0 else { continue }
+            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return (true, Date().timeIntervalSince(started), received) }
+            received.append(contentsOf: chunk[..<count])
+        }
+        return (false, Date().timeIntervalSince(started), received)
+    }
+
+    /// True while the server has not closed the connection (nothing read, nothing waited for).
+    public func isOpen() -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(socket, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK))
+        return count > 0 || (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    }
+
+    /// True once the server has sent something or closed the connection (nothing is consumed).
+    public func hasAnswered() -> Bool {
+        var byte: UInt8 = 0
+        return recv(socket, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK)) >= 0
+    }
+
+    /// Writes the bytes, reporting failure (the server closed the connection) instead of throwing.
+    public func trySend(_ bytes: [UInt8]) -> Bool {
+        let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return sent == bytes.count
     }
 
     private func headerEnd() -> Int? {

@@ -16,9 +16,12 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public var ocsp: OCSP?
     /// Audit checkpointing; absent in homes made before it existed (the defaults apply).
     public var audit: Audit? = nil
+    /// How `signet serve` protects itself; every key optional (defaults: ``ServerLimits``).
+    public var server: Server? = nil
 
-    public init(baseURL: String, listen: String, profilesDir: String, hsm: HSM, crl: CRL, ocsp: OCSP?, audit: Audit? = nil) {
+    public init(baseURL: String, listen: String, profilesDir: String, hsm: HSM, crl: CRL, ocsp: OCSP?, audit: Audit? = nil, server: Server? = nil) {
         (self.baseURL, self.listen, self.profilesDir, self.hsm, self.crl, self.ocsp, self.audit) = (baseURL, listen, profilesDir, hsm, crl, ocsp, audit)
+        self.server = server
     }
 
     public struct HSM: Codable, Sendable, Equatable {
@@ -68,8 +71,103 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public struct OCSP: Codable, Sendable, Equatable {
         /// nextUpdate - thisUpdate of OCSP responses.
         public var validity: String
+        /// The most the cache of pre-signed responses may hold, in MiB (default 64, 1-65536).
+        public var cacheMiB: Int?
 
-        public init(validity: String) { self.validity = validity }
+        public init(validity: String, cacheMiB: Int? = nil) {
+            self.validity = validity
+            self.cacheMiB = cacheMiB
+        }
+
+        /// ``cacheMiB`` checked, in bytes.
+        public func cacheBytes() throws -> Int {
+            let mib = cacheMiB ?? OCSPResponder.defaultCacheBytes >> 20
+            guard (1...65_536).contains(mib) else { throw SignetError.configuration("ocsp.cache_mib: expected 1 to 65536 (MiB), got \(mib)") }
+            return mib << 20
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case validity
+            case cacheMiB = "cache_mib"
+        }
+    }
+
+    /// `server:` in config.yaml. `signet serve`'s flags of the same names (`--header-timeout` for
+    /// `header_timeout`) override it key by key (``overriding(with:)``).
+    public struct Server: Codable, Sendable, Equatable {
+        /// A request's header block must arrive within this (e.g. `10s`).
+        public var headerTimeout: String?
+        /// A request's body must arrive within this of its header block.
+        public var bodyTimeout: String?
+        /// A keep-alive connection with nothing in progress is closed after this.
+        public var idleTimeout: String?
+        /// Connections open at once.
+        public var maxConnections: Int?
+        /// Signatures per second each client address may ask of the public endpoints (0: no limit).
+        public var signingRate: Double?
+        /// How many of those a client may ask at once.
+        public var signingBurst: Int?
+        /// Signatures that may wait for an HSM session before requests get 503 hsm_busy.
+        public var signingQueue: Int?
+        /// One successful OCSP/TSA/CRL/CA answer in this many is logged (1: all, 0: none).
+        public var logSample: Int?
+
+        public init(headerTimeout: String? = nil, bodyTimeout: String? = nil, idleTimeout: String? = nil, maxConnections: Int? = nil,
+                    signingRate: Double? = nil, signingBurst: Int? = nil, signingQueue: Int? = nil, logSample: Int? = nil) {
+            (self.headerTimeout, self.bodyTimeout, self.idleTimeout) = (headerTimeout, bodyTimeout, idleTimeout)
+            (self.maxConnections, self.signingRate, self.signingBurst, self.signingQueue, self.logSample) =
+                (maxConnections, signingRate, signingBurst, signingQueue, logSample)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case headerTimeout = "header_timeout"
+            case bodyTimeout = "body_timeout"
+            case idleTimeout = "idle_timeout"
+            case maxConnections = "max_connections"
+            case signingRate = "signing_rate"
+            case signingBurst = "signing_burst"
+            case signingQueue = "signing_queue"
+            case logSample = "log_sample"
+        }
+
+        /// These settings with every key `flags` sets replaced by the flag's value.
+        public func overriding(with flags: Server) -> Server {
+            Server(headerTimeout: flags.headerTimeout ?? headerTimeout, bodyTimeout: flags.bodyTimeout ?? bodyTimeout,
+                   idleTimeout: flags.idleTimeout ?? idleTimeout, maxConnections: flags.maxConnections ?? maxConnections,
+                   signingRate: flags.signingRate ?? signingRate, signingBurst: flags.signingBurst ?? signingBurst,
+                   signingQueue: flags.signingQueue ?? signingQueue, logSample: flags.logSample ?? logSample)
+        }
+
+        /// The limits the server runs with: each key checked (the error names it, as the config key
+        /// and as the flag), absent keys at their defaults.
+        public func limits() throws -> ServerLimits {
+            let defaults = ServerLimits()
+            func name(_ key: String) -> String { "server.\(key) (--\(key.replacingOccurrences(of: "_", with: "-")))" }
+            func duration(_ text: String?, _ key: String, _ fallback: Duration) throws -> Duration {
+                guard let text else { return fallback }
+                guard let parsed = try? ValidityDuration(parsing: text), parsed.seconds <= 86_400 else {
+                    throw SignetError.configuration("\(name(key)): expected a duration from 1s to 1d such as 10s or 2m, got \(SignetError.quote(text))")
+                }
+                return .seconds(parsed.seconds)
+            }
+            func number<T: Comparable & CustomStringConvertible>(_ value: T?, _ key: String, _ fallback: T, _ range: ClosedRange<T>) throws -> T {
+                let value = value ?? fallback
+                guard range.contains(value) else {
+                    throw SignetError.configuration("\(name(key)): expected \(range.lowerBound) to \(range.upperBound), got \(value)")
+                }
+                return value
+            }
+            let rate = try number(signingRate, "signing_rate", defaults.signingRate.perSecond, 0...1_000_000)
+            let burst = try number(signingBurst, "signing_burst", defaults.signingRate.burst, 1...1_000_000)
+            return ServerLimits(
+                headerTimeout: try duration(headerTimeout, "header_timeout", defaults.headerTimeout),
+                bodyTimeout: try duration(bodyTimeout, "body_timeout", defaults.bodyTimeout),
+                idleTimeout: try duration(idleTimeout, "idle_timeout", defaults.idleTimeout),
+                maxConnections: try number(maxConnections, "max_connections", defaults.maxConnections, 1...1_000_000),
+                logSample: try number(logSample, "log_sample", defaults.logSample, 0...1_000_000_000),
+                signingRate: ClientRateLimiter.Policy(perSecond: rate, burst: burst),
+                signingQueue: try number(signingQueue, "signing_queue", defaults.signingQueue, 0...1_000_000))
+        }
     }
 
     public struct Audit: Codable, Sendable, Equatable {
@@ -117,6 +215,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case crl
         case ocsp
         case audit
+        case server
     }
 
     /// Parses and checks config.yaml: a file that does not parse, or holds a value Signet would fail
@@ -146,8 +245,12 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         _ = try AuthorityURLs(baseURL: baseURL)  // its error names base_url
         try check("listen") { _ = try ListenAddress(parsing: listen) }
         try check("crl.next_update") { _ = try ValidityDuration(parsing: crl.nextUpdate) }
-        if let ocsp { try check("ocsp.validity") { _ = try ValidityDuration(parsing: ocsp.validity) } }
+        if let ocsp {
+            try check("ocsp.validity") { _ = try ValidityDuration(parsing: ocsp.validity) }
+            _ = try ocsp.cacheBytes()
+        }
         _ = try auditSettings()
+        _ = try (server ?? Server()).limits()
         guard (1...256).contains(hsm.sessions) else {
             throw SignetError.configuration("hsm.sessions: expected 1 to 256 sessions, got \(hsm.sessions)")
         }

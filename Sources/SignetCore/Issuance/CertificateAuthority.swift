@@ -16,6 +16,9 @@ public final class CertificateAuthority: Sendable {
     /// nextUpdate - thisUpdate of the CRLs the CA's authorities sign; here for a new CA's first CRL,
     /// which is signed when the CA is made (``createAuthority(profile:parent:by:state:superseding:)``).
     public let crlValidity: ValidityDuration
+    /// Where every signature this authority makes on behalf of a request is made: off the caller's
+    /// thread, with a bounded wait (see ``SigningQueue``).
+    public let signing: SigningQueue
     let serials = SerialNumberGenerator()
     let linter = CertificateLinter()
     private let loaded = Locked<[String: LoadedAuthority]>([:])
@@ -40,8 +43,9 @@ public final class CertificateAuthority: Sendable {
     public static let backdate: TimeInterval = 60
 
     public init(profiles: ProfileSet, custodian: any KeyCustodian, repository: any SignetRepository, clock: any SignetClock, urls: AuthorityURLs,
-                crlValidity: ValidityDuration = .hours(24)) {
+                crlValidity: ValidityDuration = .hours(24), signing: SigningQueue = SigningQueue()) {
         self.crlValidity = min(crlValidity, CRLIssuer.maximumValidity)
+        self.signing = signing
         self.profiles = profiles
         self.custodian = custodian
         self.repository = repository
@@ -228,7 +232,7 @@ public final class CertificateAuthority: Sendable {
             let (der, record) = try await signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore,
                 notAfter: notAfter, issuer: parent, signer: signer,
-                team: nil, release: nil, requester: principal.name, keyID: reference.idHex)
+                team: nil, release: nil, requester: principal.name, keyID: reference.idHex, admission: .always)
             let certificate = try Certificate(derEncoded: der)
             Failpoints.hit(Failpoints.afterCertificateSigned)
             let rotateAt = profile.rotation.map { now.addingTimeInterval($0.every.timeInterval) }
@@ -319,7 +323,8 @@ public final class CertificateAuthority: Sendable {
         let subject = try profile.subject.render(.init(team: request.team, requester: principal.name, release: request.release, profile: profile.name))
         let (der, pendingRecord) = try await signCertificate(
             profile: profile, subject: subject, subjectKey: csr.publicKey, notBefore: notBefore, notAfter: notAfter,
-            issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil)
+            issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil,
+            admission: .bounded)
         let record = try await repository.complete(serial: pendingRecord.serial, der: der, event: AuditEvent(
             time: clock.now(), principal: principal, action: AuditAction.certificateIssue, target: pendingRecord.serial,
             details: ["profile": profile.name, "issuer": issuer.name, "issuer_key_id": issuer.record.keyID, "team": request.team ?? "",
@@ -329,10 +334,16 @@ public final class CertificateAuthority: Sendable {
 
     /// Build → lint → persist serial and TBS → sign → verify. Returns the signed certificate's DER and
     /// the pending record; the caller completes the record (alone, or with an authority) and audits.
+    ///
+    /// With `admission` ``SigningQueue/Admission/bounded`` (a request), a full signing queue refuses
+    /// with `hsm_busy` before the serial is reserved, so a refusal leaves no pending record; once
+    /// reserved, the signature is queued whatever the queue's length.
     func signCertificate(
         profile: Profile, subject: DistinguishedName, subjectKey: Certificate.PublicKey, notBefore: Date, notAfter: Date,
-        issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?
+        issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?,
+        admission: SigningQueue.Admission
     ) async throws -> (der: [UInt8], record: CertificateRecord) {
+        if admission == .bounded { try signing.checkCapacity() }
         for attempt in 1...3 {
             let serial = serials.next()
             let blueprint = CertificateBlueprint(
@@ -353,7 +364,7 @@ public final class CertificateAuthority: Sendable {
             } catch let error as SignetError where error.code == .conflict && attempt < 3 {
                 continue  // a 158-bit serial collided; draw another
             }
-            let signature = try signer.sign(message: tbs)
+            let signature = try await signing.run(.always) { try signer.sign(message: tbs) }
             // Verify before release: catches a faulty token or a key that does not match its certificate.
             // The signature is checked over the very TBS octets that go into the certificate.
             guard signer.publicKey.isValidSignature(signature, for: tbs, signatureAlgorithm: signer.signatureAlgorithm) else {

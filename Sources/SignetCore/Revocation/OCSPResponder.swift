@@ -12,18 +12,31 @@ import X509
 ///
 /// Nonce-less single-certificate responses are pre-signed and reused until they are half-way to
 /// nextUpdate or a revocation happens anywhere (the revocation revision moves), so the common
-/// RFC 5019 GET costs a store read and no HSM call.
+/// RFC 5019 GET costs a store read and no HSM call. The caches are bounded in bytes
+/// (``Settings/cacheBytes``), since their keys come from the network: asking about ever new serials
+/// cannot make them grow past it.
+///
+/// A response that must be signed is signed on the CA's ``SigningQueue``; when the queue is full, or
+/// the caller's `beforeSigning` check refuses (a client over its rate limit), the answer is
+/// `tryLater` (RFC 6960 §4.2.1) carrying that refusal, so the server can add Retry-After.
 public final class OCSPResponder: Sendable {
     public struct Settings: Sendable {
         /// nextUpdate - thisUpdate of each response.
         public var validity: ValidityDuration
         /// More Requests than this in one OCSPRequest is a malformedRequest.
         public var maximumRequests: Int
-        public init(validity: ValidityDuration = .hours(1), maximumRequests: Int = TBSRequest.defaultMaximumRequests) {
+        /// The most the cached responses may take, keys and DER together, across both caches.
+        public var cacheBytes: Int
+        public init(validity: ValidityDuration = .hours(1), maximumRequests: Int = TBSRequest.defaultMaximumRequests,
+                    cacheBytes: Int = OCSPResponder.defaultCacheBytes) {
             self.validity = validity
             self.maximumRequests = maximumRequests
+            self.cacheBytes = cacheBytes
         }
     }
+
+    /// 64 MiB: some 20,000 certificates' responses, each cached under its CertID and its request bytes.
+    public static let defaultCacheBytes = 64 << 20
 
     /// An encoded response and what HTTP caching may do with it.
     public struct Answer: Sendable {
@@ -33,16 +46,20 @@ public final class OCSPResponder: Sendable {
         public let cacheable: Bool
         public let producedAt: Date?
         public let nextUpdate: Date?
+        /// Why a `tryLater` answer was given (``SignetError/Code/hsmBusy`` or ``SignetError/Code/rateLimited``,
+        /// with the seconds to wait); nil for every other answer.
+        public var refusal: SignetError? = nil
     }
 
     public let ca: CertificateAuthority
     public let repository: any SignetRepository
     public let settings: Settings
     private let revision = Locked<Int64>(0)
-    private let cache = Locked<[[UInt8]: Cached]>([:])
+    /// Pre-signed answers by the DER of their CertID.
+    private let cache: Locked<BoundedCache<[UInt8], Cached>>
     /// The same answers keyed by the whole request's bytes, so a repeated nonce-less request (the
     /// RFC 5019 case: every client asks the same question the same way) is answered without parsing.
-    private let requestCache = Locked<[[UInt8]: Cached]>([:])
+    private let requestCache: Locked<BoundedCache<[UInt8], Cached>>
     private let issuerIndex = Locked<[String: IssuerHashes]>([:])
 
     struct Cached {
@@ -57,13 +74,20 @@ public final class OCSPResponder: Sendable {
         let key: [String: [UInt8]]
     }
 
-    static let maximumCachedResponses = 200_000
+    /// What an entry is charged beyond its key and DER: the dictionary slot, array headers, dates.
+    static let entryOverhead = 160
 
     public init(ca: CertificateAuthority, repository: any SignetRepository, settings: Settings = .init()) {
         self.ca = ca
         self.repository = repository
         self.settings = settings
+        // Half the budget each; an answer is shared by both caches but charged to each.
+        self.cache = Locked(BoundedCache(budget: settings.cacheBytes / 2))
+        self.requestCache = Locked(BoundedCache(budget: settings.cacheBytes / 2))
     }
+
+    /// What the cached answers take now, both caches together (for tests and metrics).
+    public var cachedBytes: Int { cache.withLock { $0.cost } + requestCache.withLock { $0.cost } }
 
     /// Tells the responder that revocations happened; cached responses signed before are dropped.
     public func noteRevision(_ value: Int64) {
@@ -73,16 +97,23 @@ public final class OCSPResponder: Sendable {
             return true
         }
         if changed {
-            cache.withLock { $0.removeAll(keepingCapacity: true) }
-            requestCache.withLock { $0.removeAll(keepingCapacity: true) }
+            cache.withLock { $0.removeAll() }
+            requestCache.withLock { $0.removeAll() }
         }
     }
 
-    public func respond(to requestDER: [UInt8]) async -> Answer {
+    /// The answer to `requestDER`. `beforeSigning` runs only when the answer has to be signed (not
+    /// for cached answers or refusals); if it throws ``SignetError/Code/rateLimited`` the answer is
+    /// `tryLater` with that refusal, as it is when the signing queue is full.
+    public func respond(to requestDER: [UInt8], beforeSigning: @Sendable () throws -> Void = {}) async -> Answer {
         do {
-            return try await answer(requestDER)
+            return try await answer(requestDER, beforeSigning: beforeSigning)
         } catch let error as Refusal {
             return Self.unsuccessful(error.status)
+        } catch let error as SignetError where error.code == .hsmBusy || error.code == .rateLimited {
+            var answer = Self.unsuccessful(.tryLater)
+            answer.refusal = error
+            return answer
         } catch {
             // RFC 6960 §2.3: an HSM or store that is down is temporary (tryLater); anything else is ours.
             let code = (error as? SignetError)?.code ?? (error as? SignetErrorConvertible)?.asSignetError.code
@@ -105,17 +136,17 @@ public final class OCSPResponder: Sendable {
     /// and never signs, so the server may call it on a network thread.
     public func immediateAnswer(to requestDER: [UInt8]) -> Answer? {
         let currentRevision = revision.withLock { $0 }
-        guard let hit = requestCache.withLock({ $0[requestDER] }), hit.revision == currentRevision, ca.clock.now() < hit.refreshAt else { return nil }
+        guard let hit = requestCache.withLock({ $0.value(for: requestDER) }), hit.revision == currentRevision, ca.clock.now() < hit.refreshAt else { return nil }
         return hit.answer
     }
 
-    private func answer(_ requestDER: [UInt8]) async throws -> Answer {
+    private func answer(_ requestDER: [UInt8], beforeSigning: () throws -> Void) async throws -> Answer {
         if let hit = immediateAnswer(to: requestDER) { return hit }
         let currentRevision = revision.withLock { $0 }
         let now = ca.clock.now()
         let tbs = try Self.acceptedRequest(requestDER, maximumRequests: settings.maximumRequests).tbsRequest
         let cacheKey: [UInt8]? = (tbs.nonce == nil && tbs.requestList.count == 1) ? try tbs.requestList[0].reqCert.derBytes() : nil
-        if let cacheKey, let hit = cache.withLock({ $0[cacheKey] }), hit.revision == currentRevision, now < hit.refreshAt {
+        if let cacheKey, let hit = cache.withLock({ $0.value(for: cacheKey) }), hit.revision == currentRevision, now < hit.refreshAt {
             remember(requestDER, hit)
             return hit.answer
         }
@@ -157,7 +188,9 @@ public final class OCSPResponder: Sendable {
             responderID: .byKey(responderKeyHash), producedAt: now, responses: responses,
             responseExtensions: tbs.nonce.map { [OCSPNonce.makeExtension(echoing: $0)] } ?? [])
         let tbsBytes = try data.derBytes()
-        let signature = try signer.key.sign(message: tbsBytes)
+        try beforeSigning()
+        let key = signer.key
+        let signature = try await ca.signing.run { try key.sign(message: tbsBytes) }
         let basic = try BasicOCSPResponse(
             tbsResponseData: tbsBytes, signatureAlgorithm: try SignetWire.AlgorithmIdentifier(signer.key.signatureAlgorithm),
             signature: signature, certs: delegated.map { [$0.certificate] } ?? [])
@@ -166,10 +199,7 @@ public final class OCSPResponder: Sendable {
         if let cacheKey {
             let refreshAt = thisUpdate.addingTimeInterval(settings.validity.timeInterval / 2)
             let cached = Cached(answer: answer, revision: currentRevision, refreshAt: refreshAt)
-            cache.withLock { entries in
-                if entries.count >= Self.maximumCachedResponses { entries.removeAll(keepingCapacity: true) }
-                entries[cacheKey] = cached
-            }
+            cache.withLock { $0.set(cached, for: cacheKey, cost: cacheKey.count + answer.der.count + Self.entryOverhead) }
             remember(requestDER, cached)
         }
         return answer
@@ -192,10 +222,7 @@ public final class OCSPResponder: Sendable {
     }
 
     private func remember(_ requestDER: [UInt8], _ cached: Cached) {
-        requestCache.withLock { entries in
-            if entries.count >= Self.maximumCachedResponses { entries.removeAll(keepingCapacity: true) }
-            entries[requestDER] = cached
-        }
+        requestCache.withLock { $0.set(cached, for: requestDER, cost: requestDER.count + cached.answer.der.count + Self.entryOverhead) }
     }
 
     /// The CA authority whose name and key hashes the CertID carries, for SHA-1 and SHA-2 CertIDs.

@@ -91,6 +91,8 @@ public actor ReleaseSigning {
     }
 
     private func create(release: String, team: String, profile: Profile, superseding previous: [KeyRecord], by principal: Principal) async throws -> ReleaseKey {
+        // Refused before a key is generated when the HSM is saturated; once generated, its certificate is signed whatever the load.
+        try ca.signing.checkCapacity()
         let now = clock.now()
         let issuer = try ca.activeAuthority(profile: profile.issuer)
         let reference = KeyReference(id: CertificateAuthority.randomKeyID(), label: "signet/release/\(team)/\(release)")
@@ -113,7 +115,7 @@ public actor ReleaseSigning {
             let notAfter = min(notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer.certificate.notValidAfter)
             let (der, record) = try await ca.signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
-                signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex)
+                signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex, admission: .always)
             let retired = previous.map { old in
                 AuditEvent(time: now, principal: principal, action: AuditAction.keyRetire, target: old.id,
                            details: ["release": release, "team": team, "reason": "superseded by rotation", "successor": reference.idHex])
@@ -168,7 +170,7 @@ public actor ReleaseSigning {
             throw SignetError.refused("The certificate of key \(key.id) expired at \(newest.notAfter); ask for a new release key")
         }
         let signingKey = try ca.custodian.key(key.reference)
-        let signature = try signingKey.signDigest(digest, algorithm: algorithm)
+        let signature = try await ca.signing.run { try signingKey.signDigest(digest, algorithm: algorithm) }
         try await repository.append(AuditEvent(
             time: now, principal: principal, action: AuditAction.remoteSign, target: key.id,
             details: ["digest": digest.hexString, "algorithm": algorithm.rawValue, "team": key.team ?? "", "release": key.release ?? "",

@@ -15,6 +15,11 @@ import X509
 /// | reqPolicy other than the TSA's | rejection, unacceptedPolicy |
 /// | any request extension | rejection, unacceptedExtension |
 /// | Signet failure (HSM, store) | rejection, systemFailure |
+/// | HSM saturated, or client over its rate limit | rejection, systemFailure, with ``Reply/refusal`` |
+///
+/// For the last row RFC 3161 has no better code: `timeNotAvailable` would tell the client the TSA's
+/// clock is broken. The statusString says to try again and when, and the server answers it with
+/// HTTP 503 or 429 and Retry-After, which HTTP clients act on.
 ///
 /// The token is CMS SignedData over a TSTInfo (policy from the `timestamping` profile, imprint
 /// copied, a never-reused serial, genTime from the clock to the millisecond with a stated accuracy,
@@ -65,26 +70,79 @@ public final class TimestampAuthority: Sendable {
         self.profileName = profile.name
     }
 
-    public func respond(to requestDER: [UInt8]) async -> [UInt8] {
-        do {
-            let request = try parse(requestDER)
-            return try sign(request, serial: try await serials.next())
-        } catch {
-            return Self.rejectionDER(error)
+    /// A `TimeStampResp` and, when it is a refusal to try later, why.
+    public struct Reply: Sendable {
+        public let der: [UInt8]
+        /// True for a token, false for a rejection.
+        public let granted: Bool
+        /// ``SignetError/Code/hsmBusy`` or ``SignetError/Code/rateLimited`` (with the seconds to wait)
+        /// when the request was refused for load; nil otherwise.
+        public let refusal: SignetError?
+
+        init(der: [UInt8], granted: Bool, refusal: SignetError? = nil) {
+            (self.der, self.granted, self.refusal) = (der, granted, refusal)
         }
     }
 
-    /// The reply when it needs no waiting: a rejection, or a token when a reserved serial is at hand
-    /// (signing is one HSM operation). `nil` means "call ``respond(to:)``", which may wait for the
-    /// store to reserve serials.
-    public func immediateResponse(to requestDER: [UInt8]) -> [UInt8]? {
+    /// The reply to `requestDER`, signed on the CA's ``SigningQueue``. `beforeSigning` runs once the
+    /// request is accepted, before anything is reserved or signed; a ``SignetError/Code/rateLimited``
+    /// it throws becomes a rejection carrying that refusal, as does a full signing queue.
+    public func respond(to requestDER: [UInt8], beforeSigning: @Sendable () throws -> Void = {}) async -> Reply {
         do {
             let request = try parse(requestDER)
-            guard let serial = serials.takeIfAvailable() else { return nil }
-            return try sign(request, serial: serial)
+            try beforeSigning()
+            try ca.signing.checkCapacity()
+            let serial = try await serials.next()
+            return try await ca.signing.run { self.token(for: request, serial: serial) }
+        } catch let error as SignetError where error.code == .hsmBusy || error.code == .rateLimited {
+            return Reply(der: Self.refusalDER(error), granted: false, refusal: error)
         } catch {
-            return Self.rejectionDER(error)
+            return Reply(der: Self.rejectionDER(error), granted: false)
         }
+    }
+
+    /// The first step of answering without waiting: the request checked, or its rejection.
+    public enum Admission: Sendable {
+        /// Refused in the protocol; no signature needed.
+        case rejected([UInt8])
+        /// Acceptable: sign it with ``token(for:serial:)``.
+        case accepted(TimeStampReq)
+    }
+
+    /// Parses and checks a request without I/O or signing, so a network thread may call it.
+    public func admit(_ requestDER: [UInt8]) -> Admission {
+        do {
+            return .accepted(try parse(requestDER))
+        } catch {
+            return .rejected(Self.rejectionDER(error))
+        }
+    }
+
+    /// The granted reply for an admitted request with a serial from ``TimestampSerialAllocator/takeIfAvailable()``,
+    /// or a systemFailure rejection. Calls the HSM: run it on the signing queue.
+    public func token(for request: TimeStampReq, serial: Int64) -> Reply {
+        do {
+            return Reply(der: try sign(request, serial: serial), granted: true)
+        } catch {
+            return Reply(der: Self.rejectionDER(error), granted: false)
+        }
+    }
+
+    /// The reply when it needs no waiting for the store, signed on the calling thread: a rejection,
+    /// or a token when a reserved serial is at hand. `nil` means "call ``respond(to:beforeSigning:)``".
+    /// For measuring the TSA alone (`signet bench tsa`); the server signs on the queue.
+    public func immediateResponse(to requestDER: [UInt8]) -> [UInt8]? {
+        switch admit(requestDER) {
+        case .rejected(let der): return der
+        case .accepted(let request):
+            guard let serial = serials.takeIfAvailable() else { return nil }
+            return token(for: request, serial: serial).der
+        }
+    }
+
+    /// The rejection that tells a client to come back later (systemFailure, the refusal's reason).
+    public static func refusalDER(_ refusal: SignetError) -> [UInt8] {
+        rejectionDER(Refusal(failure: .systemFailure, reason: refusal.reason))
     }
 
     /// The rejection of a request larger than ``maximumRequestSize``, for callers that stopped reading it.

@@ -5,8 +5,13 @@ import SignetWire
 
 /// The relying parties' side of revocation: `GET /crl/<issuer>.crl` and the OCSP responder at
 /// `POST /ocsp` and `GET /ocsp/<base64 request>` (RFC 6960 Appendix A, RFC 5019 §5).
+///
+/// An OCSP request that needs a new signature counts against the client's allowance
+/// (``ClientRateLimiter``); past it, or when the HSM's queue is full, the answer is `tryLater` with
+/// HTTP 429 or 503 and Retry-After. Answers from the cache are never limited.
 struct RevocationController {
     let services: SignetServices
+    let metrics: ProtocolMetrics
 
     /// OCSP requests are a few hundred octets; anything over this is refused in the protocol.
     static let maximumRequestSize = 16 * 1024
@@ -42,20 +47,41 @@ struct RevocationController {
         do {
             body = try await request.collectBody(upTo: Self.maximumRequestSize)
         } catch {
-            return Self.ocsp(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, now: services.clock.now())
+            return answered(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, context: context)
         }
-        let answer = await services.revocation.responder.respond(to: Array(buffer: body))
-        return Self.ocsp(answer, cache: false, now: services.clock.now())
+        return answered(await respond(to: Array(buffer: body), context: context), cache: false, context: context)
     }
 
     @Sendable func ocspGet(_ request: Request, context: SignetRequestContext) async throws -> Response {
         let path = request.uri.path
         let encoded = path.hasPrefix("/ocsp/") ? path.dropFirst("/ocsp/".count) : ""
         guard let der = OCSPGETRequest.decode(encoded) else {
-            return Self.ocsp(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, now: services.clock.now())
+            return answered(OCSPResponder.unsuccessfulAnswer(.malformedRequest), cache: false, context: context)
         }
-        let answer = await services.revocation.responder.respond(to: der)
-        return Self.ocsp(answer, cache: answer.cacheable, now: services.clock.now())
+        let answer = await respond(to: der, context: context)
+        return answered(answer, cache: answer.cacheable, context: context)
+    }
+
+    /// The responder's answer; a signature it has to make counts against the client's allowance.
+    private func respond(to der: [UInt8], context: SignetRequestContext) async -> OCSPResponder.Answer {
+        let limiter = services.signingRateLimiter, clock = services.clock, client = context.clientAddress
+        return await services.revocation.responder.respond(to: der, beforeSigning: { try limiter.check(client, at: clock.now()) })
+    }
+
+    /// The HTTP response for an answer: 200, or 429/503 with Retry-After for a refusal for load. Every
+    /// answer is counted; one that is not `successful` is logged (successful ones are sampled).
+    private func answered(_ answer: OCSPResponder.Answer, cache: Bool, context: SignetRequestContext) -> Response {
+        metrics.ocspAnswered(answer.status)
+        var response = Self.ocsp(answer, cache: cache, now: services.clock.now())
+        if let refusal = answer.refusal {
+            (refusal.code == .rateLimited ? metrics.ocspRateLimited : metrics.ocspBusy).increment()
+            response.status = refusal.code == .rateLimited ? .tooManyRequests : .serviceUnavailable
+            response.headers[.retryAfter] = String(refusal.retryAfter ?? 1)
+        }
+        if answer.status != .successful {
+            context.logger.info("ocsp refused", metadata: ["ocsp_status": "\(answer.status)", "reason": "\(answer.refusal?.reason ?? "")"])
+        }
+        return response
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {

@@ -3,9 +3,11 @@ import SignetCore
 
 /// `POST /tsa`: RFC 3161 over HTTP (§3.4): `application/timestamp-query` in,
 /// `application/timestamp-reply` out. Refusals are `TimeStampResp` rejections with a failInfo,
-/// never bare HTTP errors.
+/// never bare HTTP errors; a refusal for load (the client over its allowance, the HSM's queue full)
+/// is a systemFailure rejection sent with HTTP 429 or 503 and Retry-After.
 struct TimestampController {
     let services: SignetServices
+    let metrics: ProtocolMetrics
 
     func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
         table.add(router, .post, "/tsa", timestamp)
@@ -13,13 +15,27 @@ struct TimestampController {
 
     @Sendable func timestamp(_ request: Request, context: SignetRequestContext) async throws -> Response {
         var request = request
-        let reply: [UInt8]
+        let body: [UInt8]
         do {
-            let body = Array(buffer: try await request.collectBody(upTo: TimestampAuthority.maximumRequestSize))
-            reply = await services.timestamping.respond(to: body)
+            body = Array(buffer: try await request.collectBody(upTo: TimestampAuthority.maximumRequestSize))
         } catch {
-            reply = TimestampAuthority.oversizedRequestRejection  // refused in the protocol
+            metrics.tsaRejected.increment()
+            context.logger.info("tsa refused", metadata: ["reason": "request too large"])
+            return JSONBody.bytes(TimestampAuthority.oversizedRequestRejection, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
         }
-        return JSONBody.bytes(reply, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
+        let limiter = services.signingRateLimiter, clock = services.clock, client = context.clientAddress
+        let reply = await services.timestamping.respond(to: body, beforeSigning: { try limiter.check(client, at: clock.now()) })
+        var response = JSONBody.bytes(reply.der, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
+        if let refusal = reply.refusal {
+            (refusal.code == .rateLimited ? metrics.tsaRateLimited : metrics.tsaBusy).increment()
+            response.status = refusal.code == .rateLimited ? .tooManyRequests : .serviceUnavailable
+            response.headers[.retryAfter] = String(refusal.retryAfter ?? 1)
+        } else {
+            (reply.granted ? metrics.tsaGranted : metrics.tsaRejected).increment()
+        }
+        if !reply.granted {
+            context.logger.info("tsa refused", metadata: ["reason": "\(reply.refusal?.reason ?? "rejection")"])
+        }
+        return response
     }
 }

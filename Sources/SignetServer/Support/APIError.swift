@@ -8,11 +8,14 @@ public struct APIError: HTTPResponseError {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Seconds for the Retry-After header of a transient refusal (429, 503).
+    public let retryAfter: Int?
 
-    public init(status: HTTPResponse.Status, code: String, message: String) {
+    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     /// Maps any error to the status and code a client should see. Unknown errors become a 500 with
@@ -32,7 +35,8 @@ public struct APIError: HTTPResponseError {
             case .conflict: status = .conflict
             case .forbidden: status = .forbidden
             case .unauthenticated: status = .unauthorized
-            case .keyCustody, .storage: status = .serviceUnavailable
+            case .keyCustody, .storage, .hsmBusy: status = .serviceUnavailable
+            case .rateLimited: status = .tooManyRequests
             default: status = .internalServerError
             }
             // A 5xx body says what failed and what to do, never the detail (SQLite's text, file paths,
@@ -41,10 +45,12 @@ public struct APIError: HTTPResponseError {
             switch error.code {
             case .keyCustody: message = "The HSM is unavailable or failing; nothing was signed or recorded. Retry shortly (request \(requestID))"
             case .storage: message = "The store is unavailable (a full disk or a database that cannot be written); nothing was recorded. Retry shortly (request \(requestID))"
+            case .hsmBusy: message = "\(error.reason) (request \(requestID))"
             case _ where status.code >= 500: message = "Internal error; see the server log for request \(requestID)"
             default: message = error.reason
             }
-            self.init(status: status, code: status == .internalServerError ? "internal_error" : error.code.name, message: message)
+            self.init(status: status, code: status == .internalServerError ? "internal_error" : error.code.name, message: message,
+                      retryAfter: error.retryAfter)
         case let error as HTTPError:
             let code: String
             switch error.status {
@@ -66,7 +72,11 @@ public struct APIError: HTTPResponseError {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"signet\"" }
-        if status == .serviceUnavailable { headers[.retryAfter] = "5" }
+        if let retryAfter {
+            headers[.retryAfter] = String(retryAfter)
+        } else if status == .serviceUnavailable {
+            headers[.retryAfter] = "5"
+        }
         let body = ErrorBody(error: .init(code: code, message: message))
         let data = try JSONEncoder().encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Limits (each overrides the same key under server: in config.yaml)")
+    var limits: ServeLimitOptions
+
     func run() async throws {
         try await runReporting {
             let given = try listen.map(ListenAddress.init(parsing:))
@@ -34,10 +37,13 @@ struct ServeCommand: AsyncParsableCommand {
             let address = try given ?? ListenAddress(parsing: home.config.listen)
             let (host, port) = (address.host, address.port)
             let (checkpointInterval, _) = try home.config.auditSettings()
-            let runtime = try await SignetRuntime.open(home)
+            let limits = try self.limits.resolve(home.config.server ?? .init())
+            ServeLimitOptions.raiseFileLimit(for: limits.maxConnections)
+            let runtime = try await SignetRuntime.open(home, signingCapacity: limits.signingQueue)
             try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
             let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
-                                          timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail)
+                                          timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail,
+                                          signingRateLimiter: ClientRateLimiter(policy: limits.signingRate))
             // CRLs exist before the first request can ask for them.
             try await services.revocation.publishAll()
             // A fresh checkpoint before the server counts as running (the lock below), so verify never
@@ -55,10 +61,11 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try SignetApplication.build(
                 services: services,
                 settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level,
-                                auditCheckpointInterval: .seconds(checkpointInterval.seconds)),
+                                auditCheckpointInterval: .seconds(checkpointInterval.seconds), limits: limits),
                 onServerRunning: { bound in
                     FileHandle.standardOutput.write(Data("Signet listening on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
                 })
+            defer { LogWriter.standardError.flush() }
             try await app.runService()
         }
     }
