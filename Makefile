@@ -7,7 +7,7 @@ SWIFT_BUILD_FLAGS ?=
 FUZZ_RUNS ?= 200000
 FUZZ_TEST_RUNS ?= 10000
 
-.PHONY: deps deps-runtime build release run init test fuzz soak bench clean
+.PHONY: deps deps-runtime build release run init check-port test fuzz soak bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -21,11 +21,15 @@ build:
 release:
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 
-init: deps-runtime release
-	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet init
+# The home's listen address and base URL follow LISTEN, so certificates name the port Signet serves on.
+init: check-port deps-runtime release
+	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet init --listen $(LISTEN)
 
 run: init
-	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet serve --listen $(LISTEN)
+	SIGNET_HOME=$(SIGNET_HOME) .build/release/signet serve
+
+check-port:
+	@./scripts/check-port.sh $(LISTEN) $(SIGNET_HOME)
 
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)

@@ -2,7 +2,9 @@
 import PackageDescription
 
 /// Signet: an internal test-signing certificate authority whose keys live in a PKCS#11 token.
-/// Module roles and the dependency direction are described in README.md ("Architecture").
+/// Module roles and the dependency direction are described in docs/architecture.md, whose module graph
+/// a test (PackageGraphTests) checks against this file; the same test checks that every target
+/// declares exactly the modules its sources import.
 let package = Package(
     name: "signet",
     platforms: [.macOS(.v14)],
@@ -70,7 +72,6 @@ let package = Package(
                 "SignetCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .target(
@@ -99,8 +100,7 @@ let package = Package(
                 "SignetWire",
                 "SignetHSM",
                 "SignetStore",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .target(
@@ -129,12 +129,16 @@ let package = Package(
             name: "signet",
             dependencies: [
                 "SignetClient",
+                "SignetCore",
                 "SignetRuntime",
                 "SignetServer",
+                "SignetStore",
                 "SignetWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .target(
@@ -146,6 +150,7 @@ let package = Package(
             name: "SignetWireTests",
             dependencies: [
                 "SignetWire",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -153,31 +158,52 @@ let package = Package(
         ),
         .testTarget(
             name: "SignetCoreTests",
-            dependencies: ["SignetCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SignetCore", "SignetWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .testTarget(
             name: "SignetHSMTests",
-            dependencies: ["SignetHSM", "SignetRuntime", "SignetTestSupport"]
+            dependencies: [
+                "CPKCS11", "SignetCore", "SignetHSM", "SignetTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .testTarget(
             name: "SignetRuntimeTests",
-            dependencies: ["SignetRuntime", "SignetTestSupport", .product(name: "X509", package: "swift-certificates"), .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SignetCore", "SignetRuntime", "SignetStore", "SignetTestSupport", "SignetWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .testTarget(
             name: "SignetStoreTests",
-            dependencies: ["SignetStore", "SignetTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SignetCore", "SignetStore", "SignetTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SignetServerTests",
             dependencies: [
-                "SignetServer", "SignetRuntime", "SignetTestSupport",
+                "SignetCore", "SignetRuntime", "SignetServer", "SignetTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["SignetRuntime", "SignetServer", "SignetTestSupport"]
+            dependencies: ["SignetCore", "SignetStore", "SignetTestSupport", "SignetWire"]
         ),
     ]
 )

@@ -2,10 +2,10 @@
 # Installs what Signet needs on Debian/Ubuntu, skipping what is already there. Idempotent.
 #   runtime: softhsm2 (embedded HSM), libsqlite3
 #   build:   libsofthsm2-dev (PKCS#11 headers), libsqlite3-dev
-#   tests:   openssl, opensc (pkcs11-tool), osslsigncode, a JDK (jarsigner), python3-pip + pkilint
+#   tests:   openssl, opensc (pkcs11-tool), osslsigncode, a JDK (jarsigner), python3-venv + pkilint (in a venv)
 set -euo pipefail
 
-want=(softhsm2 libsofthsm2-dev libsqlite3-dev sqlite3 openssl opensc osslsigncode curl jq python3-pip)
+want=(softhsm2 libsofthsm2-dev libsqlite3-dev sqlite3 openssl opensc osslsigncode curl jq python3-venv)
 [ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev openssl curl)
 
 missing=()
@@ -26,8 +26,16 @@ fi
 
 if [ "${1:-}" != "--runtime-only" ]; then
   if ! command -v lint_pkix_cert >/dev/null 2>&1; then
-    echo "install-deps: installing pkilint from PyPI"
-    python3 -m pip install --quiet --disable-pip-version-check pkilint==0.13.3
+    # pkilint is not packaged by Debian, and Debian's Python refuses `pip install` outside a virtual
+    # environment (PEP 668): install it into its own venv and put its commands on the PATH.
+    tools="${SIGNET_TOOLS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/signet/python-tools}"
+    echo "install-deps: installing pkilint from PyPI into $tools"
+    python3 -m venv "$tools"
+    "$tools/bin/python" -m pip install --quiet --disable-pip-version-check pkilint==0.13.3
+    bindir=/usr/local/bin
+    [ "$(id -u)" -ne 0 ] && bindir="$HOME/.local/bin" && mkdir -p "$bindir"
+    for tool in "$tools"/bin/lint_*; do ln -sf "$tool" "$bindir/$(basename "$tool")"; done
+    command -v lint_pkix_cert >/dev/null 2>&1 || echo "install-deps: add $bindir to PATH for pkilint's commands" >&2
   fi
 fi
 

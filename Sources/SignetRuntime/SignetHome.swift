@@ -52,6 +52,8 @@ public struct SignetHome: Sendable {
     public struct InitOptions: Sendable {
         public var profilesDir: String?
         public var baseURL: String?
+        /// Where `signet serve` listens (host:port); the base URL follows it unless given.
+        public var listen: String?
         public var module: String?
         public var tokenLabel: String?
         /// Use this SoftHSM2 configuration instead of creating one in the home (tests share one per process).
@@ -60,8 +62,9 @@ public struct SignetHome: Sendable {
         /// Where CRLs are published (default: ./CRL when it exists, else <home>/crl).
         public var crlDirectory: String?
         public init(profilesDir: String? = nil, baseURL: String? = nil, module: String? = nil, tokenLabel: String? = nil, softhsm2Conf: String? = nil,
-                    sessions: Int? = nil, crlDirectory: String? = nil) {
+                    sessions: Int? = nil, crlDirectory: String? = nil, listen: String? = nil) {
             self.crlDirectory = crlDirectory
+            self.listen = listen
             self.profilesDir = profilesDir
             self.baseURL = baseURL
             self.module = module
@@ -84,8 +87,16 @@ public struct SignetHome: Sendable {
     /// written. An existing config is never rewritten.
     public static func create(_ directory: String, options: InitOptions) throws -> (SignetHome, Bool) {
         let fm = FileManager.default
+        let (listen, baseURL) = try addresses(options)
         if fm.fileExists(atPath: directory + "/" + configFile) {
-            return (try open(directory), false)
+            let home = try open(directory)
+            // Asked for another address than the home has: its certificates already name the old one.
+            if options.listen != nil || options.baseURL != nil, home.config.listen != listen || home.config.baseURL != baseURL {
+                throw SignetError.conflict(
+                    "The home at \(directory) already listens on \(home.config.listen) with base_url \(home.config.baseURL), not \(listen) and \(baseURL): "
+                        + "its certificates name that URL. Use another home (SIGNET_HOME) or run without --listen/--base-url")
+            }
+            return (home, false)
         }
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -126,8 +137,8 @@ public struct SignetHome: Sendable {
             softhsmConf = "softhsm2.conf"
         }
         let config = SignetConfig(
-            baseURL: options.baseURL ?? "http://127.0.0.1:8080",
-            listen: "127.0.0.1:8080",
+            baseURL: baseURL,
+            listen: listen,
             profilesDir: profiles,
             hsm: .init(module: module, tokenLabel: options.tokenLabel ?? "signet", pinFile: "hsm.pin", softhsm2Conf: softhsmConf,
                        createToken: embedded, sessions: options.sessions ?? 4),
@@ -138,6 +149,19 @@ public struct SignetHome: Sendable {
         try config.validate()
         try AtomicFile.write(try config.yaml(), to: directory + "/" + configFile, mode: 0o600)
         return (SignetHome(directory: directory, config: config), true)
+    }
+
+    /// The listen address and base URL a new home gets: as given, else 127.0.0.1:8080, and a base URL
+    /// that follows the listen address (a wildcard host is named as 127.0.0.1), so that `make run
+    /// LISTEN=…` puts the port the server really uses into every certificate's AIA and CDP.
+    static func addresses(_ options: InitOptions) throws -> (listen: String, baseURL: String) {
+        let address = try ListenAddress(parsing: options.listen ?? "127.0.0.1:8080")
+        if let baseURL = options.baseURL { return (address.description, baseURL) }
+        let host = ["0.0.0.0", "::", ""].contains(address.host) ? "127.0.0.1" : address.host
+        guard address.port != 0 else {
+            throw SignetError.malformed("Expected a fixed port in --listen for a new home (its certificates name it), got \(address.description); or pass --base-url")
+        }
+        return (address.description, "http://\(host.contains(":") ? "[\(host)]" : host):\(address.port)")
     }
 
     // MARK: PIN

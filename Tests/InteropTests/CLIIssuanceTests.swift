@@ -55,6 +55,25 @@ import Testing
         #expect(!listing.output.contains(pin) && !listing.stderr.contains(pin))
     }
 
+    @Test("init --listen makes the base URL follow the port; a second init asking for another address is refused and changes nothing")
+    func initListen() throws {
+        let work = TestEnvironment.temporaryDirectory("cli")
+        let home = Home(directory: work + "/home", work: work)
+        try OpenSSL.check(home.signet(["init", "--profiles", TestEnvironment.profilesDirectory, "--crl-dir", work + "/crl", "--listen", "127.0.0.1:18080"]), "init --listen")
+        let config = try String(contentsOfFile: home.directory + "/config.yaml", encoding: .utf8)
+        #expect(config.contains("listen: 127.0.0.1:18080") && config.contains("http://127.0.0.1:18080"), "\(config)")
+        let (csr, _) = try OpenSSL.makeCSR("ec:P-256", in: work)
+        let issued = try OpenSSL.check(home.signet(["issue", "--profile", "prerelease-codesign", "--csr", csr, "--team", "payments", "--json"]), "issue")
+        let json = try JSONSerialization.jsonObject(with: Data(issued.stdout)) as! [String: Any]
+        try (json["certificate"] as! String).write(toFile: work + "/leaf.pem", atomically: true, encoding: .utf8)
+        let text = try OpenSSL.check(ProcessRunner.run("openssl", ["x509", "-in", work + "/leaf.pem", "-noout", "-text"]), "x509 -text").output
+        #expect(text.contains("OCSP - URI:http://127.0.0.1:18080/ocsp") && text.contains("URI:http://127.0.0.1:18080/crl/issuing-ca-1.crl"), "\(text)")
+        #expect(try home.signet(["init", "--listen", "127.0.0.1:18080"]).succeeded)
+        let refused = try home.signet(["init", "--listen", "127.0.0.1:18081"])
+        #expect(!refused.succeeded && refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("already listens on 127.0.0.1:18080"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: home.directory + "/config.yaml", encoding: .utf8) == config)
+    }
+
     @Test("issued certificates verify with openssl for EC P-256, P-384 and RSA-3072 CSRs and show only codeSigning",
           arguments: ["ec:P-256", "ec:P-384", "rsa:3072"])
     func issueAndVerify(kind: String) throws {
@@ -82,6 +101,14 @@ import Testing
 
         let shown = try OpenSSL.check(home.signet(["show", serial, "--json"]), "show").output
         #expect(shown.contains("\"status\" : \"valid\"") && shown.contains("\"team\" : \"payments\""))
+        // The serial as openssl prints it (upper case) and as `-text` shows it (colon-separated) names the same certificate.
+        let opensslSerial = try OpenSSL.check(ProcessRunner.run("openssl", ["x509", "-in", leaf, "-noout", "-serial"]), "x509 -serial")
+            .output.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+        let colons = stride(from: 0, to: opensslSerial.count, by: 2).map { String(Array(opensslSerial)[$0..<min($0 + 2, opensslSerial.count)]) }.joined(separator: ":")
+        for pasted in [opensslSerial, colons] {
+            let again = try OpenSSL.check(home.signet(["show", pasted, "--json"]), "show \(pasted)").output
+            #expect(again.contains(serial), "show \(pasted)")
+        }
         let listed = try OpenSSL.check(home.signet(["list", "--team", "payments"]), "list").output
         #expect(listed.contains(serial))
     }
@@ -159,7 +186,7 @@ import Testing
             ("wrong PIN", issue + [csr], ["SIGNET_HSM_PIN": "000000"], "rejected the PIN"),
             ("bad duration", issue + [csr, "--validity", "soon"], [:], "Expected a duration"),
             ("unknown serial", ["show", "00ff"], [:], "No certificate with serial 00ff"),
-            ("bad serial", ["revoke", "xyz", "--reason", "keyCompromise"], [:], "lowercase hex"),
+            ("bad serial", ["revoke", "xyz", "--reason", "keyCompromise"], [:], "1-20 octets in hex"),
         ]
         for (name, args, env, expected) in cases {
             let result = try home.signet(args, env: env)

@@ -198,7 +198,7 @@ import Testing
             (["list", "--status", "valid\nrevoked"], "Unknown status"),
             (["list", "--team", String(repeating: "t", count: 10_000)], "team name"),
             (["show", String(repeating: "ab", count: 100)], "1-20 octets"),
-            (["revoke", "zz", "--reason", "keyCompromise"], "lowercase hex"),
+            (["revoke", "zz", "--reason", "keyCompromise"], "1-20 octets in hex"),
             (["token", "create", "--role", "admin", "--expires", "9223372036854775807s1s"], "Expected a token lifetime"),
             (["issue", "--profile", "prerelease-codesign", "--team", "payments", "--csr", "/dev/null", "--validity", "1y9223372036854775807s"], "Expected a duration"),
             (["serve", "--listen", "127.0.0.1:99999"], "Expected --listen"),

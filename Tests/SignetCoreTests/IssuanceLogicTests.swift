@@ -61,6 +61,20 @@ import X509
         #expect([UInt8]().hexString == "")
     }
 
+    @Test("a serial is accepted as people paste it: either case, colons between octets, the leading zero nibble dropped")
+    func serialForms() throws {
+        let stored = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+        for pasted in [stored, stored.uppercased(), "A1B2C3D4E5F60718293A4B5C6D7E8F901234567",
+                       "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:01:23:45:67", "A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:01:23:45:67"] {
+            #expect(try Hex.serial(pasted) == stored, "\(pasted)")
+        }
+        #expect(try Hex.serial("1") == "01")
+        for bad in ["", ":", "0a:", ":0a", "0a::1b", "0a:1b2", "zz", "0x0a", "0a 1b", String(repeating: "ab", count: 21),
+                    String(repeating: "ab:", count: 20) + "ab", "é", String(repeating: "a", count: 10_000)] {
+            #expect(throws: SignetError.self, "\(bad.prefix(40))") { try Hex.serial(bad) }
+        }
+    }
+
     @Test("a leaf built from the profile passes lint and carries the DESIGN.md extensions")
     func leafPassesLint() throws {
         let (issuer, issuerKey) = try Self.issuer()

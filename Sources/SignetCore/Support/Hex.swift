@@ -33,11 +33,27 @@ public enum Hex {
     /// A certificate serial as a caller gives it (`signet show`, `/api/v1/certificates/<serial>`,
     /// revocation), normalised to the lowercase form Signet stores: hex of 1 to 20 octets (RFC 5280
     /// §4.1.2.2). The one check every entry point shares.
+    ///
+    /// People paste serials in the forms their tools show: upper or lower case, octets separated by
+    /// colons (`openssl x509 -serial`, `-text`, browsers), and with the leading zero nibble dropped
+    /// (a browser shows `0a1b…` as `A1B…`). All of those name the same serial; a colon may only
+    /// separate two octets.
     public static func serial(_ text: some StringProtocol) throws -> String {
-        guard text.utf8.count <= 40, decode(text) != nil else {
-            throw SignetError.malformed("Expected a serial of 1-20 octets in lowercase hex without separators, got \(SignetError.quote(text))")
+        let refusal = SignetError.malformed(
+            "Expected a serial of 1-20 octets in hex, optionally with colons between octets (as openssl and browsers show it), got \(SignetError.quote(text))")
+        // Bounded before any work: 20 octets with 19 colons.
+        guard !text.isEmpty, text.utf8.count <= 59 else { throw refusal }
+        var digits = ""
+        if text.contains(":") {
+            let groups = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard groups.allSatisfy({ $0.utf8.count == 2 || ($0.utf8.count == 1 && $0.startIndex == text.startIndex) }) else { throw refusal }
+            digits = groups.joined()
+        } else {
+            digits = String(text)
         }
-        return text.lowercased()
+        if digits.utf8.count % 2 == 1 { digits = "0" + digits }
+        guard digits.utf8.count <= 40, decode(digits) != nil else { throw refusal }
+        return digits.lowercased()
     }
 
     /// The value of one ASCII hex digit (either case), or nil.

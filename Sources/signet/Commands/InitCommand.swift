@@ -12,8 +12,11 @@ struct InitCommand: AsyncParsableCommand {
     @Option(help: "Profiles directory to record in config.yaml (default: ./Profiles).")
     var profiles: String?
 
-    @Option(name: .customLong("base-url"), help: "Public base URL put into AIA/CDP extensions (default: http://127.0.0.1:8080).")
+    @Option(name: .customLong("base-url"), help: "Public base URL put into AIA/CDP extensions (default: http:// and the --listen address).")
     var baseURL: String?
+
+    @Option(help: "Address signet serve listens on, host:port (default: 127.0.0.1:8080); the base URL follows it unless --base-url is given.")
+    var listen: String?
 
     @Option(name: .customLong("hsm-module"), help: "PKCS#11 module path (default: SoftHSM2, embedded in the home).")
     var module: String?
@@ -28,7 +31,7 @@ struct InitCommand: AsyncParsableCommand {
         try await runReporting {
             let directory = options.directory
             let (runtime, created) = try await SignetRuntime.initialize(directory, options: .init(
-                profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel, crlDirectory: crlDir))
+                profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel, crlDirectory: crlDir, listen: listen))
             let authorities = runtime.ca.authorities.map { ["name": $0.name, "profile": $0.record.profile, "serial": $0.record.certificateSerial] }
             if options.json {
                 try printJSON(InitResult(home: directory, created: created, authorities: authorities))
