@@ -112,7 +112,7 @@ public enum SignetApplication {
             router: router, server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signet"),
             services: [
-                RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250)),
+                RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250), logger: logger),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
                 AuditCheckpointService(services: services, interval: settings.auditCheckpointInterval, logger: logger),
             ] + extraServices,

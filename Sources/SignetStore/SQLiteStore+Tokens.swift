@@ -36,12 +36,12 @@ extension SQLiteStore: TokenRepository {
 
     public func token(hash: String) async throws -> APITokenRecord? {
         try await readPoint("looking up a token") { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_tokens WHERE hash = ?"), arguments: [hash]).map(Self.tokenRecord)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_tokens WHERE hash = ?"), arguments: [hash]).map { try Self.tokenRecord($0) }
         }
     }
 
     public func tokens() async throws -> [APITokenRecord] {
-        try await read("listing tokens") { db in try Row.fetchAll(db, sql: "SELECT * FROM api_tokens ORDER BY created_at").map(Self.tokenRecord) }
+        try await read("listing tokens") { db in try Row.fetchAll(db, sql: "SELECT * FROM api_tokens ORDER BY created_at").map { try Self.tokenRecord($0) } }
     }
 
     public func revokeToken(id: String, at time: Date, event: AuditEvent) async throws -> APITokenRecord {
@@ -58,9 +58,9 @@ extension SQLiteStore: TokenRepository {
         }
     }
 
-    static func tokenRecord(_ row: Row) -> APITokenRecord {
+    static func tokenRecord(_ row: Row) throws -> APITokenRecord {
         APITokenRecord(
-            id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .auditor, team: row["team"], hash: row["hash"],
+            id: row["id"], name: row["name"], role: try StoredValue.decode(Role.self, row["role"], table: "api_tokens", column: "role"), team: row["team"], hash: row["hash"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]), expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)), createdBy: row["created_by"])
     }

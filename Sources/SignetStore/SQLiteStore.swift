@@ -377,11 +377,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     public func keys() async throws -> [KeyRecord] {
-        try await read("listing keys") { db in try Row.fetchAll(db, sql: "SELECT * FROM keys ORDER BY created_at, id").map(Self.keyRecord) }
+        try await read("listing keys") { db in try Row.fetchAll(db, sql: "SELECT * FROM keys ORDER BY created_at, id").map { try Self.keyRecord($0) } }
     }
 
     public func key(id: String) async throws -> KeyRecord? {
-        try await read("reading key \(id)") { db in try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [id]).map(Self.keyRecord) }
+        try await read("reading key \(id)") { db in try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [id]).map { try Self.keyRecord($0) } }
     }
 
     public func setKeyState(id: String, to state: KeyState, at time: Date, event: AuditEvent) async throws {
@@ -393,10 +393,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         }
     }
 
-    static func keyRecord(_ row: Row) -> KeyRecord {
+    static func keyRecord(_ row: Row) throws -> KeyRecord {
         KeyRecord(
-            id: row["id"], label: row["label"], algorithm: KeyAlgorithm(rawValue: row["algorithm"]) ?? .ecP256,
-            purpose: KeyPurpose(rawValue: row["purpose"]) ?? .release, state: KeyState(rawValue: row["state"]) ?? .pending,
+            id: row["id"], label: row["label"], algorithm: try StoredValue.decode(KeyAlgorithm.self, row["algorithm"], table: "keys", column: "algorithm"),
+            purpose: try StoredValue.decode(KeyPurpose.self, row["purpose"], table: "keys", column: "purpose"),
+            state: try StoredValue.decode(KeyState.self, row["state"], table: "keys", column: "state"),
             createdAt: Date(timeIntervalSince1970: row["created_at"]), destroyedAt: (row["destroyed_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             team: row["team"], release: row["release"])
     }
@@ -405,21 +406,21 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     public func authorities() async throws -> [AuthorityRecord] {
         try await read("listing authorities") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM authorities ORDER BY created_at, name").map(Self.authorityRecord)
+            try Row.fetchAll(db, sql: "SELECT * FROM authorities ORDER BY created_at, name").map { try Self.authorityRecord($0) }
         }
     }
 
     public func authority(named name: String) async throws -> AuthorityRecord? {
         try await read("reading authority \(name)") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM authorities WHERE name = ?", arguments: [name]).map(Self.authorityRecord)
+            try Row.fetchOne(db, sql: "SELECT * FROM authorities WHERE name = ?", arguments: [name]).map { try Self.authorityRecord($0) }
         }
     }
 
-    static func authorityRecord(_ row: Row) -> AuthorityRecord {
+    static func authorityRecord(_ row: Row) throws -> AuthorityRecord {
         AuthorityRecord(
             name: row["name"], profile: row["profile"], kind: row["kind"], generation: row["generation"], keyID: row["key_id"],
             parent: row["parent"], certificateSerial: row["certificate_serial"], certificateDER: [UInt8](row["certificate_der"] as Data),
-            state: AuthorityState(rawValue: row["state"]) ?? .retired, createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            state: try StoredValue.decode(AuthorityState.self, row["state"], table: "authorities", column: "state"), createdAt: Date(timeIntervalSince1970: row["created_at"]),
             notAfter: Date(timeIntervalSince1970: row["not_after"]), rotateAt: (row["rotate_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             .with(retiringSince: (row["retiring_since"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
@@ -458,7 +459,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         guard let row = try Row.fetchOne(statement, arguments: [Data(der), serial]) else {
             throw SignetError.conflict("Certificate \(serial) is not pending; it cannot be completed twice")
         }
-        var record = certificateRecord(row)
+        var record = try certificateRecord(row)
         record.der = der
         return record
     }
@@ -507,7 +508,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     }
 
     static func fetchCertificate(_ serial: String, in db: Database) throws -> CertificateRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(listColumns), der FROM certificates WHERE serial = ?"), arguments: [serial]).map(certificateRecord)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(listColumns), der FROM certificates WHERE serial = ?"), arguments: [serial]).map { try certificateRecord($0) }
     }
 
     /// Listings never return certificate bodies; `certificate(serial:)` does (as a fifteenth column).
@@ -554,7 +555,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             let rows = try Self.listingRows(query, limit: max(1, min(query.limit, 10_000)), in: db).rows
             var records: [CertificateRecord] = []
             records.reserveCapacity(min(query.limit, 1_000))
-            while let row = try rows.next() { records.append(Self.certificateRecord(row)) }
+            while let row = try rows.next() { records.append(try Self.certificateRecord(row)) }
             return records
         }
     }
@@ -613,14 +614,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     /// Decodes a row of ``listColumns`` (plus `der` when selected) by position: looking columns up by
     /// name lowercases every name on every access, which was a fifth of a listing's CPU.
-    static func certificateRecord(_ row: Row) -> CertificateRecord {
+    static func certificateRecord(_ row: Row) throws -> CertificateRecord {
         CertificateRecord(
             serial: row[0], issuer: row[1], profile: row[2], subject: row[3], team: row[4],
             release: row[5], requester: row[6], keyID: row[7],
             notBefore: Date(timeIntervalSince1970: row[8]), notAfter: Date(timeIntervalSince1970: row[9]),
-            status: CertificateStatus(rawValue: row[10]) ?? .pending,
+            status: try StoredValue.decode(CertificateStatus.self, row[10], table: "certificates", column: "status"),
             revokedAt: (row[11] as Double?).map(Date.init(timeIntervalSince1970:)),
-            revocationReason: (row[12] as Int?).flatMap(RevocationReason.init(rawValue:)),
+            revocationReason: try StoredValue.decodeOptional(RevocationReason.self, row[12], table: "certificates", column: "revocation_reason"),
             der: row.count > 14 ? (row[14] as Data?).map { [UInt8]($0) } : nil, createdAt: Date(timeIntervalSince1970: row[13]))
     }
 

@@ -98,10 +98,36 @@ import Testing
         #expect(try await HTTPClient.request(s.server.baseURL + "/healthz").status == 200)
         #expect(s.validCertificates == healthy, "a certificate was recorded as issued while the HSM could not sign")
 
-        // Healed: the next request signs again, without a restart.
+        // A revocation is recorded while the HSM cannot sign its CRL: the answer is 200, and the failed
+        // publishing is logged and counted, not swallowed; the CRL follows once the HSM is back.
+        let admin = try OpenSSL.check(ProcessRunner.signet(["token", "create", "--role", "admin", "--name", "root-admin", "--home", s.home]),
+                                      "token").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let revokedSerial = try #require(issued.json["serial"] as? String)
+        let revoked = try await HTTPClient.json(s.server.baseURL + "/api/v1/certificates/\(revokedSerial)/revoke", token: admin, ["reason": "keyCompromise"])
+        #expect(revoked.status == 200, "\(revoked.text)")
+        var failures = 0.0
+        for _ in 0..<40 where failures < 2 {
+            let metrics = try await HTTPClient.request(s.server.baseURL + "/metrics").text
+            failures = PrometheusText.value(of: "signet_background_failures_total{task=\"crl_publish\"}", in: metrics) ?? 0
+            if failures < 2 { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(failures >= 2, "CRL publishing failed while C_Sign failed: counted at the revocation and again by the publishing loop")
+        #expect(s.server.stderrText.contains("background task failed") && s.server.stderrText.contains("crl_publish"))
+
+        // Healed: the next request signs again, without a restart, and the CRL lists the revocation.
         s.control.set(.none)
         #expect(try await s.issue().status == 201)
         #expect(try await tsaStatus().contains("Status: Granted"))
+        var listed = false
+        for _ in 0..<40 where !listed {
+            let crl = try await HTTPClient.request(s.server.baseURL + "/crl/issuing-ca-1.crl")
+            let file = s.work + "/issuing.crl"
+            try Data(crl.body).write(to: URL(fileURLWithPath: file))
+            let text = try ProcessRunner.run("openssl", ["crl", "-inform", "DER", "-in", file, "-noout", "-text"]).output
+            listed = text.uppercased().contains(revokedSerial.uppercased())
+            if !listed { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(listed, "the CRL re-signed after the HSM came back lists the certificate revoked while it was down")
 
         // The token drops every session (and the login): the pool opens new ones and the request succeeds.
         s.control.set(.dropSessions(generation: 1))

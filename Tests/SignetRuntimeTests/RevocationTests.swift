@@ -142,7 +142,7 @@ import X509
         #expect(first.cacheable)
         #expect(await publisher.responder.respond(to: request).der == first.der)  // served from the cache
         _ = try await runtime.ca.revoke(serial: cert.record.serial, reason: .cessationOfOperation, by: Self.admin)
-        await publisher.revocationHappened()
+        try await publisher.revocationHappened()
         let after = await publisher.responder.respond(to: request)
         guard case .revoked = try Self.statuses(after)[0] else { Issue.record("still good after revocation"); return }
     }

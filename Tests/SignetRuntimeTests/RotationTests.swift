@@ -46,7 +46,7 @@ import X509
             if revokedFromOldIssuer == nil, let old = runtime.ca.authorities.first(where: { $0.record.profile == "issuing-ca" && $0.record.state == .retiring }),
                let victim = issued.last(where: { $0.issuerName == old.name && $0.certificate.notValidAfter > clock.now() }) {
                 _ = try await runtime.ca.revoke(serial: victim.serial, reason: .keyCompromise, by: Self.scheduler)
-                await publisher.revocationHappened()
+                try await publisher.revocationHappened()
                 let crl = try #require(try await publisher.publishAll().first { $0.issuer == old.name })
                 #expect(try CertificateList(derEncoded: crl.der).tbsCertList.revokedCertificates.contains { $0.serialNumber == Array(victim.certificate.serialNumber.bytes) })
                 let answer = await publisher.responder.respond(to: try Self.ocspRequest(victim.certificate, issuer: victim.issuer))

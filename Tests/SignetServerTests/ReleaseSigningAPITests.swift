@@ -38,6 +38,7 @@ import X509
             let digest = Array(SHA256.hash(data: Array("artifact".utf8)))
             let signed = try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(f.token("ci")), body: Self.signBody(digest))
             #expect(signed.status == .ok, "\(String(buffer: signed.body))")
+            #expect(API.body(signed)["signature_algorithm"] as? String == "ecdsa-with-SHA256")
             let signatureText = try #require(API.body(signed)["signature"] as? String)
             let signature = try #require(Data(base64Encoded: signatureText))
             // The signature is over the digest the caller sent: verify with the certificate's key over

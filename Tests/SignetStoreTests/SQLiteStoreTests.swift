@@ -76,6 +76,25 @@ import Testing
         #expect(try await store.auditEntries(after: 0, limit: 100).map(\.event.action) == ["certificate.issue", "certificate.revoke"])
     }
 
+    @Test("a status, reason or role the store holds that Signet does not know is a store error naming table and column, never a default")
+    func unknownStoredValues() async throws {
+        let store = try Self.store()
+        try await store.reserve(Self.pending("01aa"))
+        _ = try await store.complete(serial: "01aa", der: [1, 2, 3], event: Self.event("certificate.issue", "01aa"))
+        #expect(try await store.certificate(serial: "01aa")?.status == .valid)
+        for (sql, column) in [("UPDATE certificates SET status = 'frozen' WHERE serial = '01aa'", "certificates.status"),
+                              ("UPDATE certificates SET status = 'revoked', revocation_reason = 99, revoked_at = 1 WHERE serial = '01aa'", "certificates.revocation_reason")] {
+            try await store.write("edit") { db in try db.execute(sql: sql) }
+            await #expect { _ = try await store.certificate(serial: "01aa") } throws: {
+                ($0 as? SignetError)?.code == .storage && "\($0)".contains(column)
+            }
+        }
+        try await store.createToken(APITokenRecord(id: "t1", name: "bob", role: .auditor, team: nil, hash: "h1", createdAt: Date(), expiresAt: nil, revokedAt: nil,
+                                                   createdBy: "tester"), event: Self.event("token.create"))
+        try await store.write("edit") { db in try db.execute(sql: "UPDATE api_tokens SET role = 'superuser'") }
+        await #expect { _ = try await store.tokens() } throws: { ($0 as? SignetError)?.code == .storage && "\($0)".contains("api_tokens.role") }
+    }
+
     @Test("queries filter by team, status and expiry window, with keyset pagination")
     func queries() async throws {
         let store = try Self.store()

@@ -81,21 +81,22 @@ public final class RevocationPublisher: Sendable {
     }
 
     /// Call after a revocation made in this process: OCSP stops serving cached answers at once and
-    /// the next ``tick()`` republishes the CRLs.
-    public func revocationHappened() async {
-        if let revision = try? await issuer.repository.revocationRevision() {
-            responder.noteRevision(revision)
-        }
+    /// the CRLs are republished. A failure is thrown for the caller to log and count; the CRLs stay
+    /// marked for republishing, so the next ``tick()`` tries again.
+    public func revocationHappened() async throws {
         state.withLock { $0.dirty = true }
-        await tick()
+        responder.noteRevision(try await issuer.repository.revocationRevision())
+        try await tick()
     }
 
-    /// One round of the publishing loop; the server calls it every few hundred milliseconds.
-    public func tick() async {
+    /// One round of the publishing loop; the server calls it every few hundred milliseconds. Throws
+    /// what kept it from finishing (the store or the HSM unavailable) so that the loop can log and
+    /// count it; whatever was left undone is done by a later round.
+    public func tick() async throws {
         let now = issuer.clock.now()
-        guard let revision = try? await issuer.repository.revocationRevision() else { return }
+        let revision = try await issuer.repository.revocationRevision()
         responder.noteRevision(revision)
-        try? await adoptRecordedCRLs()
+        try await adoptRecordedCRLs()
         let issuers = crlIssuers.map(\.name)
         let stale = latest.withLock { crls in
             crls.isEmpty || issuers.contains { crls[$0] == nil } || crls.values.contains { $0.needsRefresh(at: now) }
@@ -114,6 +115,7 @@ public final class RevocationPublisher: Sendable {
             try await publishAll()
         } catch {
             state.withLock { $0.dirty = true }
+            throw error
         }
     }
 }

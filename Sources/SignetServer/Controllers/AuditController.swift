@@ -64,7 +64,7 @@ struct AuditCheckpointService: Service {
             do {
                 _ = try await services.trail.checkpoint(by: system, refresh: true)
             } catch {
-                logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
+                BackgroundFailure.record("audit_checkpoint", error, logger: logger)
             }
         }
         // A last checkpoint on the way out, in a task of its own: the service group cancels this one
@@ -74,7 +74,7 @@ struct AuditCheckpointService: Service {
             do {
                 _ = try await trail.checkpoint(by: system)
             } catch {
-                logger.error("final audit checkpoint failed", metadata: ["error": "\(error)"])
+                BackgroundFailure.record("audit_checkpoint_final", error, logger: logger)
             }
         }.value
     }

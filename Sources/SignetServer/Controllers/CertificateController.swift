@@ -115,7 +115,12 @@ struct CertificateController {
         let serial = (context.parameters.get("serial") ?? "").lowercased()
         let record = try await services.ca.revoke(serial: serial, reason: reason, by: principal)
         // OCSP answers change before this response is sent; the CRLs are re-signed right after.
-        await services.revocation.revocationHappened()
+        do {
+            try await services.revocation.revocationHappened()
+        } catch {
+            // The revocation is recorded; the publishing loop retries the CRLs.
+            BackgroundFailure.record("crl_publish", error, logger: context.logger)
+        }
         Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name)]).increment()
         return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: nil))
     }

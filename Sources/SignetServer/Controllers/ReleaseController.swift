@@ -69,7 +69,7 @@ struct ReleaseController {
         let result = try await services.releases.sign(keyID: context.parameters.get("id") ?? "", digest: Array(digest), algorithm: algorithm, by: principal)
         return try JSONBody.response(SignBody(
             keyId: result.keyID, signature: Data(result.signature).base64EncodedString(),
-            signatureAlgorithm: "\(result.signatureAlgorithm)", certificateSerial: result.certificateSerial))
+            signatureAlgorithm: result.signatureAlgorithm.standardName, certificateSerial: result.certificateSerial))
     }
 }
 
@@ -91,7 +91,7 @@ struct RotationService: Service {
             } catch {
                 // Cancelled by shutdown mid-run: every step is a transaction, nothing is half-done.
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
-                logger.error("rotation failed", metadata: ["error": "\(error)"])
+                BackgroundFailure.record("rotation", error, logger: logger)
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

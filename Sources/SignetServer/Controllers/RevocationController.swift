@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import SignetCore
 import SignetWire
 
@@ -112,12 +113,21 @@ struct RevocationController {
 struct RevocationPublishingService: Service {
     let publisher: RevocationPublisher
     let interval: Duration
+    let logger: Logger
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Pick up authorities changed by another process (`signet rotate`) before publishing.
-            try? await publisher.ca.reloadIfChanged()
-            await publisher.tick()
+            do {
+                try await publisher.ca.reloadIfChanged()
+            } catch {
+                BackgroundFailure.record("authority_reload", error, logger: logger)
+            }
+            do {
+                try await publisher.tick()
+            } catch {
+                BackgroundFailure.record("crl_publish", error, logger: logger)
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
