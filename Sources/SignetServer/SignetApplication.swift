@@ -28,9 +28,13 @@ public enum SignetApplication {
         public var auditCheckpointInterval: Duration
         /// Timeouts, connection cap, log sampling.
         public var limits: ServerLimits
+        /// What SIGHUP reloads (see ``ReloadOnHangup``); nil: SIGHUP is not handled.
+        public var reload: (@Sendable () async throws -> String)?
 
         public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificate: String? = nil, tlsKey: String? = nil, logLevel: Logger.Level = .info,
-                    rotationInterval: Duration = .seconds(30), auditCheckpointInterval: Duration = .seconds(60), limits: ServerLimits = ServerLimits()) {
+                    rotationInterval: Duration = .seconds(30), auditCheckpointInterval: Duration = .seconds(60), limits: ServerLimits = ServerLimits(),
+                    reload: (@Sendable () async throws -> String)? = nil) {
+            self.reload = reload
             self.rotationInterval = rotationInterval
             self.auditCheckpointInterval = auditCheckpointInterval
             self.limits = limits
@@ -115,7 +119,7 @@ public enum SignetApplication {
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250), logger: logger),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
                 AuditCheckpointService(services: services, interval: settings.auditCheckpointInterval, logger: logger),
-            ] + extraServices,
+            ] + (settings.reload.map { [ReloadOnHangup(reload: $0, logger: logger)] } ?? []) + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }

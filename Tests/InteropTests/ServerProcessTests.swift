@@ -122,6 +122,58 @@ import Testing
         #expect(checkpoint.output.contains("already covered"), "the server should have signed a checkpoint on its way out: \(checkpoint.output)")
     }
 
+    @Test("SIGHUP reloads the profiles (a new one is usable at once); a broken file or an orphaned authority is refused and the running set kept; config check agrees")
+    func reloadOnHangup() async throws {
+        let profiles = try TestEnvironment.profilesVariant([:])
+        let work = TestEnvironment.temporaryDirectory("hup")
+        let home = work + "/home"
+        try OpenSSL.check(ProcessRunner.signet(["init", "--home", home, "--profiles", profiles, "--crl-dir", work + "/crl"], environment: ["SIGNET_HSM_PIN": nil]), "init")
+        let server = try ServerProcess(home: home)
+        defer { server.stop() }
+        let token = try Self.token(home, ["--role", "developer", "--team", "payments"])
+        let (csrPath, _) = try OpenSSL.makeCSR("ec:P-256", in: work)
+        let csr = try String(contentsOfFile: csrPath, encoding: .utf8)
+        func issue(_ profile: String) async throws -> Int {
+            try await HTTPClient.json(server.baseURL + "/api/v1/certificates", token: token, ["profile": profile, "csr": csr]).status
+        }
+        func reloads(_ outcome: String) async throws -> Double {
+            PrometheusText.value(of: "signet_reloads_total{outcome=\"\(outcome)\"}", in: try await HTTPClient.request(server.baseURL + "/metrics").text) ?? 0
+        }
+        func hangUpAndWait(for outcome: String) async throws {
+            let before = try await reloads(outcome)
+            kill(server.process.processIdentifier, SIGHUP)
+            for _ in 0..<40 where try await reloads(outcome) <= before { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await reloads(outcome) == before + 1, "SIGHUP should count one \(outcome) reload")
+        }
+        #expect(try await issue("hotfix-codesign") == 404)
+
+        // A new profile: checked by `signet config check`, then in effect after SIGHUP without a restart.
+        let original = try String(contentsOfFile: profiles + "/prerelease-codesign.yaml", encoding: .utf8)
+        try original.replacingOccurrences(of: "name: prerelease-codesign", with: "name: hotfix-codesign")
+            .write(toFile: profiles + "/hotfix-codesign.yaml", atomically: true, encoding: .utf8)
+        let check = try ProcessRunner.signet(["config", "check", "--home", home, "--json"])
+        let checked = try JSONSerialization.jsonObject(with: Data(check.stdout)) as? [String: Any]
+        #expect(check.succeeded && checked?["valid"] as? Bool == true && (checked?["profiles"] as? [String])?.contains("hotfix-codesign") == true, "\(check.stderr)")
+        try await hangUpAndWait(for: "reloaded")
+        #expect(try await issue("hotfix-codesign") == 201)
+
+        // A broken profile: config check names file and line; SIGHUP refuses it and the running set stays.
+        try "name: broken\nkind: code-signing\nvalidty: {}\n".write(toFile: profiles + "/broken.yaml", atomically: true, encoding: .utf8)
+        let refused = try ProcessRunner.signet(["config", "check", "--home", home])
+        #expect(!refused.succeeded && refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains("broken.yaml:"), "\(refused.stderr)")
+        try await hangUpAndWait(for: "refused")
+        #expect(try await issue("hotfix-codesign") == 201)
+        #expect(server.stderrText.contains("reload on SIGHUP refused"))
+        try FileManager.default.removeItem(atPath: profiles + "/broken.yaml")
+
+        // Removing the profile an active authority uses is refused too.
+        try FileManager.default.moveItem(atPath: profiles + "/timestamping.yaml", toPath: work + "/timestamping.yaml")
+        try await hangUpAndWait(for: "refused")
+        #expect(try await issue("prerelease-codesign") == 201)
+        try FileManager.default.moveItem(atPath: work + "/timestamping.yaml", toPath: profiles + "/timestamping.yaml")
+        #expect(server.process.isRunning)
+    }
+
     @Test("--tls-cert/--tls-key serve HTTPS that curl verifies")
     func tlsListener() async throws {
         let (home, work) = try Self.makeHome()

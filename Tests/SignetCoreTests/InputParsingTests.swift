@@ -195,7 +195,7 @@ import Testing
         ocsp: {validity: 1h}
         """
 
-    @Test("config.yaml: values Signet would fail on later are refused at load, with the file and the key")
+    @Test("config.yaml: values Signet would fail on later are refused at load, with the file, the line and the key")
     func configValidation() throws {
         #expect(try SignetConfig.parse(Self.config, file: "config.yaml").hsm.sessions == 4)
         for (from, to, key) in [("listen: 127.0.0.1:8080", "listen: 127.0.0.1:99999", "listen"), ("sessions: 4", "sessions: 0", "hsm.sessions"),
@@ -206,9 +206,36 @@ import Testing
             let yaml = Self.config.replacingOccurrences(of: from, with: to)
             #expect { try SignetConfig.parse(yaml, file: "/h/config.yaml") } throws: { error in
                 guard let error = error as? SignetError else { return false }
-                return error.code == .invalidConfiguration && error.reason.hasPrefix("/h/config.yaml: ") && error.reason.contains(key)
+                return error.code == .invalidConfiguration && error.reason.hasPrefix("/h/config.yaml:") && error.reason.contains(key)
             }
         }
+        // The line of the key a checked value sits at.
+        #expect { try SignetConfig.parse(Self.config.replacingOccurrences(of: "next_update: 24h", with: "next_update: soon"), file: "c.yaml") } throws: {
+            ($0 as? SignetError)?.reason.hasPrefix("c.yaml:5: crl.next_update") == true
+        }
+    }
+
+    @Test("config.yaml is read like a profile: an unknown key (a typo) or a duplicate is refused with its line, a wrong type with its line")
+    func configStrictKeys() {
+        for (from, to, expected) in [
+            ("listen: 127.0.0.1:8080", "listn: 127.0.0.1:8080", "c.yaml:2: unknown key 'listn'"),
+            ("crl: {dir: crl, next_update: 24h}", "crl: {dir: crl, next_updat: 24h}", "c.yaml:5: unknown key 'next_updat' in crl"),
+            ("ocsp: {validity: 1h}", "ocsp: {validity: 1h}\nserver: {max_conections: 5}", "c.yaml:7: unknown key 'max_conections' in server"),
+            ("sessions: 4", "sessions: [4]", "c.yaml:4:"),
+            ("listen: 127.0.0.1:8080", "listen: [unclosed", "c.yaml: line"),
+        ] {
+            let yaml = Self.config.replacingOccurrences(of: from, with: to)
+            #expect { try SignetConfig.parse(yaml, file: "c.yaml") } throws: { error in
+                guard let error = error as? SignetError else { return false }
+                return error.code == .invalidConfiguration && error.reason.hasPrefix(expected)
+            }
+        }
+        // Yams refuses a duplicate key itself, naming it.
+        #expect { try SignetConfig.parse(Self.config + "\nlisten: 127.0.0.1:9090", file: "c.yaml") } throws: {
+            guard let reason = ($0 as? SignetError)?.reason else { return false }
+            return reason.hasPrefix("c.yaml:") && reason.contains("duplicate") && reason.contains("'listen'")
+        }
+        #expect { try SignetConfig.parse("", file: "c.yaml") } throws: { ($0 as? SignetError)?.reason.contains("empty") == true }
     }
 
     @Test("OCSP GET paths: percent-encoding, base64url and raw base64 all decode; garbage does not", arguments: [

@@ -42,7 +42,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
                 (module, tokenLabel, pinFile, softhsm2Conf, createToken, sessions)
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case module
             case tokenLabel = "token_label"
             case pinFile = "pin_file"
@@ -62,7 +62,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
             (self.directory, self.nextUpdate) = (directory, nextUpdate)
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case directory = "dir"
             case nextUpdate = "next_update"
         }
@@ -86,7 +86,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
             return mib << 20
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case validity
             case cacheMiB = "cache_mib"
         }
@@ -119,7 +119,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
                 (maxConnections, signingRate, signingBurst, signingQueue, logSample)
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case headerTimeout = "header_timeout"
             case bodyTimeout = "body_timeout"
             case idleTimeout = "idle_timeout"
@@ -184,7 +184,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
             self.maxCheckpointAge = maxCheckpointAge
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case checkpointInterval = "checkpoint_interval"
             case maxCheckpointAge = "max_checkpoint_age"
         }
@@ -207,7 +207,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         return (interval, maxAge)
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case baseURL = "base_url"
         case listen
         case profilesDir = "profiles_dir"
@@ -218,23 +218,85 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case server
     }
 
-    /// Parses and checks config.yaml: a file that does not parse, or holds a value Signet would fail
-    /// on later (a listen address, a duration, a session count), is refused here with file and reason.
+    /// Parses and checks config.yaml like a profile: a file that does not parse, holds a key Signet
+    /// does not know (a typo such as `next_updat` would otherwise be ignored and its default used), a
+    /// value of the wrong type, or a value Signet would fail on later (a listen address, a duration, a
+    /// session count) is refused here, with the file, the line and the key.
     public static func parse(_ yaml: String, file: String) throws -> SignetConfig {
+        let tree: Node?
+        do {
+            tree = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw SignetError.configuration("\(file): \(ProfileParser.describe(error))")
+        } catch {
+            throw SignetError.configuration("\(file): \(error)")
+        }
+        guard let tree else { throw SignetError.configuration("\(file): the file is empty; run `signet init` to write one") }
+        try checkKeys(tree, path: [], file: file)
         let config: SignetConfig
         do {
             config = try YAMLDecoder().decode(SignetConfig.self, from: yaml)
         } catch let error as DecodingError {
-            throw SignetError.configuration("\(file): \(Self.describe(error))")
+            throw SignetError.configuration("\(file)\(lineSuffix(of: codingPath(error).map(\.stringValue), in: tree)): \(Self.describe(error))")
         } catch {
             throw SignetError.configuration("\(file): \(error)")
         }
         do {
             try config.validate()
         } catch let error as SignetError {
-            throw SignetError.configuration("\(file): \(error.reason)")
+            // The reason starts with the key it is about ("crl.next_update: …"): point at its line.
+            let key = error.reason.prefix { $0 != ":" && $0 != " " }
+            throw SignetError.configuration("\(file)\(lineSuffix(of: key.split(separator: ".").map(String.init), in: tree)): \(error.reason)")
         }
         return config
+    }
+
+    /// The keys each mapping of config.yaml may hold, by its path (`""` for the top level). Mappings
+    /// not listed here are checked by the code that reads them.
+    static let schema: [String: Set<String>] = [
+        "": Set(CodingKeys.allCases.map(\.rawValue)),
+        "hsm": Set(HSM.CodingKeys.allCases.map(\.rawValue)),
+        "crl": Set(CRL.CodingKeys.allCases.map(\.rawValue)),
+        "ocsp": Set(OCSP.CodingKeys.allCases.map(\.rawValue)),
+        "audit": Set(Audit.CodingKeys.allCases.map(\.rawValue)),
+        "server": Set(Server.CodingKeys.allCases.map(\.rawValue)),
+    ]
+
+    static func checkKeys(_ node: Node, path: [String], file: String) throws {
+        guard let mapping = node.mapping else {
+            if path.isEmpty { throw SignetError.configuration("\(file):\(node.mark?.line ?? 1): expected a mapping of settings such as base_url: and hsm:") }
+            return
+        }
+        let name = path.joined(separator: ".")
+        guard let allowed = schema[name] else { return }
+        var seen = Set<String>()
+        for (key, value) in mapping {
+            let line = key.mark?.line ?? 0
+            guard let text = key.string, allowed.contains(text) else {
+                throw SignetError.configuration("\(file):\(line): unknown key '\(key.string ?? "?")'\(name.isEmpty ? "" : " in \(name)"); allowed: \(allowed.sorted().joined(separator: ", "))")
+            }
+            guard seen.insert(text).inserted else { throw SignetError.configuration("\(file):\(line): duplicate key '\(text)'") }
+            try checkKeys(value, path: path + [text], file: file)
+        }
+    }
+
+    /// `:N` for the line of the value at `path`, or nothing when the path is not in the file.
+    static func lineSuffix(of path: [String], in tree: Node) -> String {
+        var node: Node? = tree
+        var line: Int?
+        for key in path {
+            guard let mapping = node?.mapping, let (found, value) = mapping.first(where: { $0.key.string == key }) else { break }
+            line = found.mark?.line
+            node = value
+        }
+        return line.map { ":\($0)" } ?? ""
+    }
+
+    static func codingPath(_ error: DecodingError) -> [any CodingKey] {
+        switch error {
+        case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): return context.codingPath
+        @unknown default: return []
+        }
     }
 
     /// Checks the values that are more than text; the error names the key.

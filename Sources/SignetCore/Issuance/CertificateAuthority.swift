@@ -8,7 +8,10 @@ import X509
 /// Nothing is returned before it is durably recorded, and nothing is signed before it is linted
 /// and persisted, so a crash at any point loses nothing that was handed out.
 public final class CertificateAuthority: Sendable {
-    public let profiles: ProfileSet
+    /// The profiles requests are checked against; replaced as a whole by ``replaceProfiles(_:)``
+    /// (`signet serve` on SIGHUP), so a request sees either the old set or the new one.
+    public var profiles: ProfileSet { profileSet.withLock { $0 } }
+    private let profileSet: Locked<ProfileSet>
     public let custodian: any KeyCustodian
     public let repository: any SignetRepository
     public let clock: any SignetClock
@@ -46,11 +49,26 @@ public final class CertificateAuthority: Sendable {
                 crlValidity: ValidityDuration = .hours(24), signing: SigningQueue = SigningQueue()) {
         self.crlValidity = min(crlValidity, CRLIssuer.maximumValidity)
         self.signing = signing
-        self.profiles = profiles
+        self.profileSet = Locked(profiles)
         self.custodian = custodian
         self.repository = repository
         self.clock = clock
         self.urls = urls
+    }
+
+    /// Puts a new profile set in place of the current one, for the requests that start after it.
+    /// Refused, changing nothing, when an authority still in use (active or retiring) would lose its
+    /// profile or see its kind change: such a set is for a new home, not for this one.
+    public func replaceProfiles(_ replacement: ProfileSet) throws {
+        for authority in authorities where authority.record.state != .retired {
+            guard let profile = replacement.profiles[authority.record.profile] else {
+                throw SignetError.configuration("profile \(authority.record.profile) is missing, but authority \(authority.name) uses it; keep the profile or retire the authority first")
+            }
+            guard profile.kind.rawValue == authority.record.kind else {
+                throw SignetError.configuration("profile \(profile.name) is now of kind \(profile.kind.rawValue), but authority \(authority.name) is a \(authority.record.kind)")
+            }
+        }
+        profileSet.withLock { $0 = replacement }
     }
 
     // MARK: Authorities

@@ -61,7 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try SignetApplication.build(
                 services: services,
                 settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level,
-                                auditCheckpointInterval: .seconds(checkpointInterval.seconds), limits: limits),
+                                auditCheckpointInterval: .seconds(checkpointInterval.seconds), limits: limits,
+                                reload: { [directory = options.directory, ca = runtime.ca, running = home.config] in
+                                    try ConfigurationReload.reload(home: directory, into: ca, running: running)
+                                }),
                 onServerRunning: { bound in
                     FileHandle.standardOutput.write(Data("Signet listening on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
                 })
