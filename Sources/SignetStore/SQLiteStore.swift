@@ -269,14 +269,18 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         return migrator
     }
 
+    // The closures over GRDB's `Database` are `package`, not `public`: the store's API is Core's repository
+    // protocols (what the PostgreSQL store implements too); tests in this package may still reach the
+    // database directly to set up or inspect a state.
+
     /// Runs `body` atomically inside an IMMEDIATE transaction (the write lock is taken up front, so two
     /// processes sharing the file serialise cleanly), shared with concurrent writes by group commit,
     /// and returns once that transaction has committed. Database errors become store errors.
-    public func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reportingStoreErrors(what) { try await writer.write(body) }
     }
 
-    public func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reportingStoreErrors(what) { try await pool.read(body) }
     }
 
@@ -285,14 +289,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
     /// ``read(_:_:)`` wraps around a closure; the hot paths (token lookup, listings, one certificate)
     /// save two statements per request. Never pass a closure that runs more than one statement.
     /// It runs on ``ReaderThreads``, in arrival order; keep it to what a request waits for (a page).
-    public func readOneStatement<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func readOneStatement<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reportingStoreErrors(what) { try await readerThreads.read(body) }
     }
 
     /// A lookup of one row by an indexed key (one SELECT), run on the caller's thread when an inline
     /// connection is idle: it costs less than the thread hops an asynchronous read would take. Only for
     /// statements that finish in microseconds; listings go through ``readOneStatement(_:_:)``.
-    public func readPoint<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func readPoint<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await reportingStoreErrors(what) {
             if let value = try inlineReaders.read(body) { return value }
             return try await readerThreads.read(body)
