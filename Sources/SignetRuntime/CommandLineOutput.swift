@@ -17,13 +17,7 @@ public enum CommandLineOutput {
     }
 
     /// The encoder behind every `--json`: stable key order, snake_case keys, RFC 3339 dates.
-    public static let jsonEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
+    public static let jsonEncoder = JSONConventions.encoder(pretty: true)
 
     /// Prints `value` as JSON on stdout.
     public static func printJSON<T: Encodable>(_ value: T) throws {

@@ -74,7 +74,7 @@ struct CertificateController {
             CanonicalJSON.appendString(next.string, to: &body)
         }
         body.append(UInt8(ascii: "}"))
-        return JSONBody.bytes(body, contentType: "application/json")
+        return ResponseBody.bytes(body, contentType: "application/json")
     }
 
     struct ShowBody: Encodable {
@@ -97,12 +97,12 @@ struct CertificateController {
         let accept = request.headers[.accept] ?? "application/json"
         if accept.contains("application/pkix-cert") {
             guard let der = record.der else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
-            return JSONBody.bytes(der, contentType: "application/pkix-cert")
+            return ResponseBody.bytes(der, contentType: "application/pkix-cert")
         }
         let pem = record.der.map { PEM.encode($0) }
         if accept.contains("application/x-pem-file") || accept.contains("application/pem-certificate-chain") {
             guard let pem else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
-            return JSONBody.bytes(Array((pem + "\n").utf8), contentType: "application/x-pem-file")
+            return ResponseBody.bytes(Array((pem + "\n").utf8), contentType: "application/x-pem-file")
         }
         return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: pem))
     }

@@ -52,7 +52,7 @@ struct PublicController {
         }
         var headers = HTTPFields()
         headers[.cacheControl] = "public, max-age=3600"
-        return JSONBody.bytes(der, contentType: "application/pkix-cert", extra: headers)
+        return ResponseBody.bytes(der, contentType: "application/pkix-cert", extra: headers)
     }
 
     struct Health: Encodable {
@@ -67,10 +67,10 @@ struct PublicController {
     }
 
     @Sendable func prometheus(_ request: Request, context: SignetRequestContext) async throws -> Response {
-        JSONBody.bytes(metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        ResponseBody.bytes(metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     @Sendable func openAPI(_ request: Request, context: SignetRequestContext) async throws -> Response {
-        JSONBody.bytes(Array(OpenAPIDocument.json.utf8), contentType: "application/json")
+        ResponseBody.bytes(Array(OpenAPIDocument.json.utf8), contentType: "application/json")
     }
 }

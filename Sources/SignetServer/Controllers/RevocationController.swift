@@ -39,7 +39,7 @@ struct RevocationController {
         if request.headers[.ifNoneMatch] == headers[.eTag] {
             return Response(status: .notModified, headers: headers)
         }
-        return JSONBody.bytes(crl.der, contentType: "application/pkix-crl", extra: headers)
+        return ResponseBody.bytes(crl.der, contentType: "application/pkix-crl", extra: headers)
     }
 
     @Sendable func ocspPost(_ request: Request, context: SignetRequestContext) async throws -> Response {
@@ -86,7 +86,7 @@ struct RevocationController {
     }
 
     static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
-        JSONBody.bytes(answer.der, contentType: "application/ocsp-response", extra: ocspHeaders(answer, cache: cache, now: now))
+        ResponseBody.bytes(answer.der, contentType: "application/ocsp-response", extra: ocspHeaders(answer, cache: cache, now: now))
     }
 
     /// Caching headers of an OCSP answer (shared with ``ProtocolFastPath``, which writes the same response).

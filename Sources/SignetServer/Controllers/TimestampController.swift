@@ -21,11 +21,11 @@ struct TimestampController {
         } catch {
             metrics.tsaRejected.increment()
             context.logger.info("tsa refused", metadata: ["reason": "request too large"])
-            return JSONBody.bytes(TimestampAuthority.oversizedRequestRejection, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
+            return ResponseBody.bytes(TimestampAuthority.oversizedRequestRejection, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
         }
         let limiter = services.signingRateLimiter, clock = services.clock, client = context.clientAddress
         let reply = await services.timestamping.respond(to: body, beforeSigning: { try limiter.check(client, at: clock.now()) })
-        var response = JSONBody.bytes(reply.der, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
+        var response = ResponseBody.bytes(reply.der, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
         if let refusal = reply.refusal {
             (refusal.code == .rateLimited ? metrics.tsaRateLimited : metrics.tsaBusy).increment()
             response.status = refusal.code == .rateLimited ? .tooManyRequests : .serviceUnavailable

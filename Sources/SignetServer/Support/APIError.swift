@@ -78,7 +78,7 @@ public struct APIError: HTTPResponseError {
             headers[.retryAfter] = "5"
         }
         let body = ErrorBody(error: .init(code: code, message: message))
-        let data = try JSONEncoder().encode(body)
+        let data = try JSONBody.encoder.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -25,26 +25,14 @@ enum JSONBody {
 
     /// A response from JSON text the handler wrote itself (hot paths; see ``CanonicalJSON``).
     static func raw(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
-        bytes(Array(json.utf8), contentType: "application/json", status: status)
+        ResponseBody.bytes(Array(json.utf8), contentType: "application/json", status: status)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let encoder = JSONConventions.encoder()
 
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-
-    static func bytes(_ bytes: [UInt8], contentType: String, status: HTTPResponse.Status = .ok, extra: HTTPFields = [:]) -> Response {
-        var headers = extra
-        headers[.contentType] = contentType
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
