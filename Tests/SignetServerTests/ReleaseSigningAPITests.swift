@@ -149,6 +149,58 @@ import X509
         #expect(!(try f.runtime.keyManager.listKeys().contains { $0.reference.idHex == destroyed[0].id }))
     }
 
+    @Test("GET /api/v1/keys lists the keys a caller may sign with: its team's, active, certificate valid and unexpired")
+    func listKeys() async throws {
+        let clock = ManualClock(Date())
+        let f = try await API.fixture(clock: clock)
+        var mutable = f
+        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", expiresIn: nil, by: .init(name: "root", role: .admin, team: nil)).0
+        let fixture = mutable
+        try await fixture.app.test(.router) { client in
+            func list(_ token: String, _ query: String = "") async throws -> TestResponse {
+                try await client.execute(uri: "/api/v1/keys\(query)", method: .get, headers: API.headers(fixture.token(token)))
+            }
+            func key(_ release: String, _ token: String = "ci", rotate: Bool = false) async throws -> [String: Any] {
+                API.body(try await client.execute(uri: "/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", method: .post, headers: API.headers(fixture.token(token))))
+            }
+            let empty = try await list("ci")
+            #expect(empty.status == .ok)
+            #expect(API.body(empty)["team"] as? String == "payments" && API.body(empty)["principal"] as? String == "ci")
+            #expect((API.body(empty)["keys"] as? [Any])?.isEmpty == true)
+
+            let v1 = try await key("v1"), v2 = try await key("v2")
+            _ = try await key("s1", "otherci")
+            let listed = try #require(API.body(try await list("ci"))["keys"] as? [[String: Any]])
+            #expect(listed.map { $0["release"] as? String } == ["v1", "v2"])
+            let first = listed[0]
+            #expect(first["key_id"] as? String == v1["key_id"] as? String && first["serial"] as? String == v1["serial"] as? String)
+            #expect(first["certificate"] as? String == v1["certificate"] as? String && first["team"] as? String == "payments")
+            #expect(first["algorithm"] as? String == "ec-p256" && (first["chain"] as? [String])?.count == 2 && first["not_after"] is String)
+            #expect(first["created"] == nil)
+            // One release; another team's keys never show; an admin may ask for any team, and without one sees all.
+            #expect((API.body(try await list("ci", "?release=v2"))["keys"] as? [[String: Any]])?.map { $0["key_id"] as? String } == [v2["key_id"] as? String])
+            #expect((API.body(try await list("otherci"))["keys"] as? [[String: Any]])?.map { $0["release"] as? String } == ["s1"])
+            API.expectError(try await list("ci", "?team=search"), .forbidden, "forbidden")
+            #expect((API.body(try await list("admin", "?team=search"))["keys"] as? [[String: Any]])?.count == 1)
+            #expect((API.body(try await list("admin"))["keys"] as? [[String: Any]])?.count == 3)
+            API.expectError(try await list("dev"), .forbidden, "forbidden")
+            API.expectError(try await list("auditor"), .forbidden, "forbidden")
+            API.expectError(try await list("ci", "?limit=3"), .badRequest, "malformed_input")
+            API.expectError(try await list("ci", "?release=..%2Fx"), .badRequest, "malformed_input")
+            API.expectError(try await client.execute(uri: "/api/v1/keys", method: .get, headers: API.headers(nil)), .unauthorized)
+
+            // A revoked key and a rotated-away key leave the list; the rotation's successor joins it.
+            let revoke = try await client.execute(uri: "/api/v1/certificates/\(v1["serial"] as? String ?? "")/revoke", method: .post,
+                                                  headers: API.headers(fixture.token("admin")), body: API.json(["reason": "keyCompromise"]))
+            #expect(revoke.status == .ok)
+            let rotated = try await key("v2", rotate: true)
+            #expect((API.body(try await list("ci"))["keys"] as? [[String: Any]])?.map { $0["key_id"] as? String } == [rotated["key_id"] as? String])
+            // Expired certificates leave it too.
+            clock.advance(by: 8 * 86_400)
+            #expect((API.body(try await list("ci"))["keys"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test("an expired release certificate refuses signing with 422")
     func expired() async throws {
         let clock = ManualClock(Date())

@@ -78,16 +78,50 @@ public actor ReleaseSigning {
         let now = clock.now()
         let keys = try await repository.keys().filter { $0.purpose == .release && $0.team == team && $0.release == release && $0.state == .active }
         for key in keys.sorted(by: { $0.createdAt > $1.createdAt }) {
-            var query = CertificateQuery(limit: 100)
-            query.keyID = key.id
-            if let listed = try await repository.certificates(query).filter({ $0.status == .valid && $0.notAfter > now }).max(by: { $0.notAfter < $1.notAfter }),
-               let record = try await repository.certificate(serial: listed.serial), let der = record.der {
-                let certificate = try Certificate(derEncoded: der)
-                let issuer = try ca.authority(named: record.issuer)
-                return ReleaseKey(key: key, certificate: record, certificateValue: certificate, chain: try await ca.chain(from: issuer))
-            }
+            if let usable = try await usable(key, at: now) { return usable }
         }
         return nil
+    }
+
+    /// `key` with its newest certificate, if that certificate is valid (not revoked) and unexpired at `now`.
+    private nonisolated func usable(_ key: KeyRecord, at now: Date) async throws -> ReleaseKey? {
+        var query = CertificateQuery(limit: 100)
+        query.keyID = key.id
+        guard let listed = try await repository.certificates(query).filter({ $0.status == .valid && $0.notAfter > now }).max(by: { $0.notAfter < $1.notAfter }),
+              let record = try await repository.certificate(serial: listed.serial), let der = record.der else { return nil }
+        let certificate = try Certificate(derEncoded: der)
+        let issuer = try ca.authority(named: record.issuer)
+        return ReleaseKey(key: key, certificate: record, certificateValue: certificate, chain: try await ca.chain(from: issuer))
+    }
+
+    /// The release keys `principal` may sign with now: active, with a valid unexpired certificate, of the
+    /// caller's team (a `ci` token), or of `team` or every team for an admin. What a signing tool is shown
+    /// (the PKCS#11 module lists these); the same checks as ``sign(keyID:digest:algorithm:by:)`` decide.
+    public nonisolated func usableKeys(by principal: Principal, team requestedTeam: String? = nil, release: String? = nil) async throws -> [ReleaseKey] {
+        let team: String?
+        switch principal.role {
+        case .ci:
+            guard let own = principal.team else { throw SignetError.refused("Release keys belong to a team; \(principal.name) has none") }
+            if let requestedTeam, requestedTeam != own {
+                throw SignetError.forbidden("\(principal.name) may only list release keys of team \(own)")
+            }
+            team = own
+        case .admin:
+            team = requestedTeam ?? principal.team
+        case .developer, .auditor:
+            throw SignetError.forbidden("Only CI (and admins) may list release keys; \(principal.name) is \(principal.role)")
+        }
+        if let team { try NameRules.validateTeam(team) }
+        if let release { try NameRules.validateRelease(release) }
+        let now = clock.now()
+        let keys = try await repository.keys().filter {
+            $0.purpose == .release && $0.state == .active && (team == nil || $0.team == team) && (release == nil || $0.release == release)
+        }
+        var usable: [ReleaseKey] = []
+        for key in keys.sorted(by: { ($0.team ?? "", $0.release ?? "", $0.createdAt) < ($1.team ?? "", $1.release ?? "", $1.createdAt) }) {
+            if let found = try await self.usable(key, at: now) { usable.append(found) }
+        }
+        return usable
     }
 
     private func create(release: String, team: String, profile: Profile, superseding previous: [KeyRecord], by principal: Principal) async throws -> ReleaseKey {

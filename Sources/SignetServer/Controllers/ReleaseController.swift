@@ -4,13 +4,15 @@ import Logging
 import ServiceLifecycle
 import SignetCore
 
-/// Per-release keys for CI (`POST /api/v1/releases/<release>/key`) and signing with them without
-/// the key ever leaving the HSM (`POST /api/v1/keys/<id>/sign`).
+/// Per-release keys for CI (`POST /api/v1/releases/<release>/key`), the keys a caller may sign with
+/// (`GET /api/v1/keys`, what the PKCS#11 module shows signing tools) and signing with them without the
+/// key ever leaving the HSM (`POST /api/v1/keys/<id>/sign`).
 struct ReleaseController {
     let services: SignetServices
 
     func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
         table.add(router, .post, "/api/v1/releases/{release}/key", releaseKey)
+        table.add(router, .get, "/api/v1/keys", list)
         table.add(router, .post, "/api/v1/keys/{id}/sign", sign)
     }
 
@@ -43,6 +45,40 @@ struct ReleaseController {
             keyId: key.key.id, release: release, team: key.key.team, algorithm: key.key.algorithm.rawValue, serial: key.certificate.serial,
             certificate: PEM.encode(key.certificateValue.derBytes), chain: key.chain.map { PEM.encode($0.derBytes) },
             notAfter: key.certificate.notAfter, created: created), status: created ? .created : .ok)
+    }
+
+    struct ListedKey: Encodable {
+        let keyId: String
+        let release: String
+        let team: String?
+        let algorithm: String
+        let serial: String
+        let certificate: String
+        let chain: [String]
+        let notAfter: Date
+    }
+
+    struct KeyListBody: Encodable {
+        /// The team whose keys are listed; absent when an admin without a team lists every team's.
+        let team: String?
+        let principal: String
+        let keys: [ListedKey]
+    }
+
+    @Sendable func list(_ request: Request, context: SignetRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let params = request.uri.queryParameters
+        let unknown = Set(params.map { String($0.key) }).subtracting(["team", "release"])
+        guard unknown.isEmpty else { throw SignetError.malformed("Unknown query parameter(s) \(unknown.sorted().joined(separator: ", ")); allowed: release, team") }
+        let team = params["team"].map(String.init)
+        let keys = try await services.releases.usableKeys(by: principal, team: team, release: params["release"].map(String.init))
+        return try JSONBody.response(KeyListBody(
+            team: team ?? principal.team, principal: principal.name,
+            keys: keys.map { key in
+                ListedKey(keyId: key.key.id, release: key.key.release ?? "", team: key.key.team, algorithm: key.key.algorithm.rawValue,
+                          serial: key.certificate.serial, certificate: PEM.encode(key.certificateValue.derBytes),
+                          chain: key.chain.map { PEM.encode($0.derBytes) }, notAfter: key.certificate.notAfter)
+            }))
     }
 
     struct SignRequest: Decodable {
