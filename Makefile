@@ -7,7 +7,7 @@ SWIFT_BUILD_FLAGS ?=
 FUZZ_RUNS ?= 200000
 FUZZ_TEST_RUNS ?= 10000
 
-.PHONY: deps deps-runtime build release run init check-port test fuzz soak bench clean
+.PHONY: deps deps-runtime build release run init check-port test fuzz soak bench dist clean
 
 deps:
 	./scripts/install-deps.sh
@@ -48,5 +48,10 @@ soak: deps
 bench: deps-runtime
 	./Benchmarks/run.sh
 
+# For machines without Swift: dist/signet-<version>-linux-<arch>.tar.gz (+ .sha256) holding `signet` and
+# libsignet-pkcs11.so, both with the Swift runtime linked in (scripts/dist.sh).
+dist: deps-runtime
+	./scripts/dist.sh
+
 clean:
-	rm -rf .build .signet Fuzz/.build Fuzz/.work
+	rm -rf .build .build-dist .signet dist Fuzz/.build Fuzz/.work

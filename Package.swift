@@ -14,6 +14,8 @@ let package = Package(
         // The pure modules, for the fuzz package in Fuzz/ (its own Package.swift depends on this one by path).
         .library(name: "SignetWire", targets: ["SignetWire"]),
         .library(name: "SignetCore", targets: ["SignetCore"]),
+        // libsignet-pkcs11.so: release keys for any PKCS#11 consumer (osslsigncode, jarsigner, openssl).
+        .library(name: "signet-pkcs11", type: .dynamic, targets: ["SignetPKCS11Module"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
@@ -35,6 +37,10 @@ let package = Package(
         .systemLibrary(
             name: "CPKCS11",
             providers: [.apt(["libsofthsm2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
             name: "SignetWire",
@@ -111,6 +117,37 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The PKCS#11 module's logic: configuration, object model, mechanisms, the calls to Signet. It
+        // depends on no other Signet module, so the library stays small and loads into any process.
+        .target(
+            name: "SignetPKCS11",
+            dependencies: [
+                "CPKCS11",
+                "CCurl",
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Only the exported C_GetFunctionList, linked into libsignet-pkcs11.so and nothing else, so the
+        // tests link the logic without the export. Every other symbol (the Swift runtime's too, when the
+        // release build links it in) is kept local, and the library is never unloaded: host processes
+        // dlclose modules, and Swift runtime state must outlive that.
+        .target(
+            name: "SignetPKCS11Module",
+            dependencies: ["SignetPKCS11", "CPKCS11"],
+            exclude: ["exports.map"],
+            linkerSettings: [
+                // -z defs: a symbol left unresolved fails the link, not the consumer's dlopen.
+                .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/SignetPKCS11Module/exports.map",
+                              "-Xlinker", "-z", "-Xlinker", "nodelete", "-Xlinker", "-z", "-Xlinker", "defs"]),
+                // A release build (make dist) carries the Swift runtime, so it loads where no toolchain is installed.
+                // The static FoundationEssentials needs these three, which its module does not link by itself.
+                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+                .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
+                .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
+                .linkedLibrary("swiftSynchronization", .when(configuration: .release)),
             ]
         ),
         .executableTarget(
@@ -199,6 +236,16 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .testTarget(
+            name: "SignetPKCS11Tests",
+            dependencies: [
+                "SignetPKCS11", "CPKCS11", "SignetTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .testTarget(

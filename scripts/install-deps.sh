@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Signet needs on Debian/Ubuntu, skipping what is already there. Idempotent.
 #   runtime: softhsm2 (embedded HSM), libsqlite3
-#   build:   libsofthsm2-dev (PKCS#11 headers), libsqlite3-dev
-#   tests:   openssl, opensc (pkcs11-tool), osslsigncode, a JDK (jarsigner), python3-venv + pkilint (in a venv)
+#   build:   libsofthsm2-dev (PKCS#11 headers), libsqlite3-dev, libcurl4-openssl-dev (libsignet-pkcs11.so talks to Signet with libcurl)
+#   tests:   openssl, opensc (pkcs11-tool), osslsigncode, libengine-pkcs11-openssl (libp11's engine: osslsigncode and openssl
+#            through the PKCS#11 module), gcc (C programs the tests build: a PKCS#11 consumer, a fault-injecting module),
+#            a JDK (jarsigner), python3-venv + pkilint (in a venv)
 set -euo pipefail
 
-want=(softhsm2 libsofthsm2-dev libsqlite3-dev sqlite3 openssl opensc osslsigncode curl jq python3-venv)
-[ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev openssl curl)
+want=(softhsm2 libsofthsm2-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl opensc osslsigncode libengine-pkcs11-openssl gcc libc6-dev curl jq python3-venv)
+[ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev libcurl4-openssl-dev openssl curl)
 
 missing=()
 for pkg in "${want[@]}"; do
