@@ -154,7 +154,7 @@ import X509
         let clock = ManualClock(Date())
         let f = try await API.fixture(clock: clock)
         var mutable = f
-        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", expiresIn: nil, by: .init(name: "root", role: .admin, team: nil)).0
+        mutable.tokens["otherci"] = try await f.services.tokens.create(role: .ci, team: "search", name: "otherci", by: .init(name: "root", role: .admin, team: nil)).0
         let fixture = mutable
         try await fixture.app.test(.router) { client in
             func list(_ token: String, _ query: String = "") async throws -> TestResponse {

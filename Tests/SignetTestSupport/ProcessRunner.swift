@@ -60,7 +60,7 @@ public enum ProcessRunner {
         process.waitUntilExit()
         group.wait()
         return ProcessResult(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self),
-                             signaled: process.terminationReason == .signaled)
+                             signaled: process.terminationReason == .uncaughtSignal)
     }
 
     /// Runs the `signet` binary.
