@@ -131,9 +131,9 @@ let package = Package(
             ]
         ),
         // Only the exported C_GetFunctionList, linked into libsignet-pkcs11.so and nothing else, so the
-        // tests link the logic without the export. Every other symbol (the Swift runtime's too, when the
-        // release build links it in) is kept local, and the library is never unloaded: host processes
-        // dlclose modules, and Swift runtime state must outlive that.
+        // tests link the logic without the export. Every other symbol (the Swift runtime's too, linked in)
+        // is kept local, and the library is never unloaded: host processes dlclose modules, and Swift
+        // runtime state must outlive that.
         .target(
             name: "SignetPKCS11Module",
             dependencies: ["SignetPKCS11", "CPKCS11"],
@@ -142,13 +142,12 @@ let package = Package(
                 // -z defs: a symbol left unresolved fails the link, not the consumer's dlopen.
                 .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/SignetPKCS11Module/exports.map",
                               "-Xlinker", "-z", "-Xlinker", "nodelete", "-Xlinker", "-z", "-Xlinker", "defs"]),
-                // A release build (make dist) carries the Swift runtime, so it loads where no toolchain is installed.
-                // The static FoundationEssentials needs these three, which its module does not link by itself.
-                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
-                .linkedLibrary("_FoundationCollections", .when(configuration: .release)),
-                .linkedLibrary("_FoundationCShims", .when(configuration: .release)),
-                .linkedLibrary("swiftSynchronization", .when(configuration: .release)),
-            ]
+                // The Swift runtime and FoundationEssentials linked in, in every build: the library loads where no
+                // toolchain is installed, and `make test` drives the very link `make dist` ships. Modules compiled
+                // against the shared runtime do not record the archives static FoundationEssentials needs; they
+                // are named here.
+                .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux])),
+            ] + ["_FoundationCollections", "_FoundationCShims", "swiftSynchronization"].map { .linkedLibrary($0, .when(platforms: [.linux])) }
         ),
         .executableTarget(
             name: "signet-bench",

@@ -5,6 +5,8 @@ import Testing
 /// libsignet-pkcs11.so in the signing tools teams already run, against a live `signet serve`:
 /// pkcs11-tool (OpenSC), osslsigncode and openssl through libp11's engine, and jarsigner through Java's
 /// SunPKCS11. Every signature is made by Signet's HSM; openssl, osslsigncode and jarsigner judge it.
+/// The tools run with the Swift toolchain's libraries hidden (``WithoutSwift``), as on a build machine
+/// that has never seen Swift: the library under test is the one `make dist` ships.
 @Suite(.serialized, .liveSignet("pkcs11-tools")) struct PKCS11ModuleInteropTests {
     static var module: String { LiveSignet.moduleLibrary }
 
@@ -41,9 +43,10 @@ import Testing
             return Release(signet: signet, work: work, token: token, keyID: key.keyID, serial: key.serial, publicKey: publicKey, chain: chain)
         }
 
-        /// Runs a tool with the module configured for this release's token, in `work` (where a core file would land).
+        /// Runs a tool with the module configured for this release's token, without Swift, in `work` (where
+        /// a core file, or a JVM's hs_err_pid log, would land).
         func run(_ tool: String, _ arguments: [String], environment extra: [String: String?] = [:]) throws -> ProcessResult {
-            try ProcessRunner.run(tool, arguments, environment: environment.merging(extra) { $1 }, directory: work)
+            try WithoutSwift.run(tool, arguments, environment: environment.merging(extra) { $1 }, directory: work)
         }
 
         /// An OpenSSL configuration that loads libp11's engine with the module, for `openssl -engine pkcs11`.
@@ -73,11 +76,38 @@ import Testing
             return (file, sha256, sha1)
         }
 
+        /// A JAR to sign, and the SunPKCS11 configuration naming the module.
+        func jar() throws -> (jar: String, configuration: String) {
+            let content = work + "/jar", jar = work + "/app.jar", configuration = work + "/sunpkcs11.cfg"
+            try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+            try "hello from a pre-release build\n".write(toFile: content + "/hello.txt", atomically: true, encoding: .utf8)
+            if !FileManager.default.fileExists(atPath: jar) {
+                try OpenSSL.check(ProcessRunner.run("jar", ["cf", jar, "-C", content, "hello.txt"]), "jar")
+            }
+            try "name = Signet\nlibrary = \(PKCS11ModuleInteropTests.module)\nslotListIndex = 0\n".write(toFile: configuration, atomically: true, encoding: .utf8)
+            return (jar, configuration)
+        }
+
+        /// jarsigner through SunPKCS11: `alias` is the release; the keystore password becomes C_Login's
+        /// PIN, which the module accepts without keeping it.
+        func jarsign(_ alias: String, signedJar: String, environment extra: [String: String?] = [:]) throws -> ProcessResult {
+            let (jar, configuration) = try jar()
+            let pin: [String: String?] = ["SIGNET_TEST_PIN": "unused-\(UUID().uuidString.prefix(8))"]
+            return try run("jarsigner", ["-keystore", "NONE", "-storetype", "PKCS11", "-addprovider", "SunPKCS11", "-providerArg", configuration,
+                                         "-storepass:env", "SIGNET_TEST_PIN", "-tsa", signet.tsaURL, "-signedjar", signedJar, jar, alias],
+                           environment: pin.merging(extra) { $1 })
+        }
+
         /// The tool failed the way a user can act on: a non-zero exit, not a signal, and no core file.
         func expectCleanFailure(_ result: ProcessResult, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(!result.succeeded, "\(what) should have failed: \(result.output) \(result.stderr)", sourceLocation: sourceLocation)
+            expectNoCrash(result, what, sourceLocation: sourceLocation)
+        }
+
+        /// The tool ended by itself (no signal) and left no core file or JVM crash log in `work`.
+        func expectNoCrash(_ result: ProcessResult, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(!result.signaled, "\(what) crashed with signal \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
-            let cores = ((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).filter { $0.hasPrefix("core") }
+            let cores = ((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).filter { $0.hasPrefix("core") || $0.hasPrefix("hs_err_pid") }
             #expect(cores.isEmpty, "\(what) left \(cores)", sourceLocation: sourceLocation)
         }
     }
@@ -119,7 +149,7 @@ import Testing
 
         // OpenSC's self-test walks every function it knows through the module; it must not crash.
         let selfTest = try release.run("pkcs11-tool", ["--module", Self.module, "--test"])
-        #expect(!selfTest.signaled, "pkcs11-tool --test crashed (signal \(selfTest.status)): \(selfTest.output) \(selfTest.stderr)")
+        release.expectNoCrash(selfTest, "pkcs11-tool --test")
         #expect(selfTest.output.contains("Signatures"), "\(selfTest.output) \(selfTest.stderr)")
     }
 
@@ -143,17 +173,8 @@ import Testing
     @Test("jarsigner signs a JAR through SunPKCS11 with -tsa Signet; jarsigner -verify shows the release certificate and the timestamp")
     func jarsigner() async throws {
         let release = try await Release.make("v2.2.0")
-        let content = release.work + "/jar"
-        try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
-        try "hello from a pre-release build\n".write(toFile: content + "/hello.txt", atomically: true, encoding: .utf8)
-        let jar = release.work + "/app.jar", signedJar = release.work + "/app-signed.jar", configuration = release.work + "/sunpkcs11.cfg"
-        try OpenSSL.check(ProcessRunner.run("jar", ["cf", jar, "-C", content, "hello.txt"]), "jar")
-        try "name = Signet\nlibrary = \(Self.module)\nslotListIndex = 0\n".write(toFile: configuration, atomically: true, encoding: .utf8)
-        // The keystore password becomes C_Login's PIN, which the module accepts without keeping it.
-        let pin: [String: String?] = ["SIGNET_TEST_PIN": "unused-\(UUID().uuidString.prefix(8))"]
-        try OpenSSL.check(release.run("jarsigner", ["-keystore", "NONE", "-storetype", "PKCS11", "-addprovider", "SunPKCS11", "-providerArg", configuration,
-                                                    "-storepass:env", "SIGNET_TEST_PIN", "-tsa", release.signet.tsaURL, "-signedjar", signedJar, jar, "v2.2.0"],
-                                      environment: pin), "jarsigner sign")
+        let signedJar = release.work + "/app-signed.jar"
+        try OpenSSL.check(release.jarsign("v2.2.0", signedJar: signedJar), "jarsigner sign")
         let verify = try ProcessRunner.run("jarsigner", ["-verify", "-verbose", "-certs", signedJar])
         #expect(verify.output.contains("jar verified."), "\(verify.output)")
         #expect(verify.output.contains("CN=release v2.2.0, OU=payments, O=Signet Test Signing"), "\(verify.output)")
@@ -219,6 +240,11 @@ import Testing
             release.expectCleanFailure(try release.run("openssl", ["dgst", "-sha256", "-engine", "pkcs11", "-keyform", "engine", "-sign",
                                                                    "pkcs11:object=\(object);type=private", "-out", file + ".sig", file],
                                                        environment: environment.merging(["OPENSSL_CONF": openssl]) { $1 }), "openssl dgst (\(situation))")
+            let signedJar = release.work + "/refused-\(situation).jar"
+            release.expectCleanFailure(try release.jarsign(object, signedJar: signedJar, environment: environment), "jarsigner (\(situation))")
+            for output in [release.work + "/refused-\(situation).exe", signedJar] {
+                #expect(!FileManager.default.fileExists(atPath: output), "\(situation): \(output) was written")
+            }
         }
 
         // Team search's token cannot see (so cannot use) team payments' key.
@@ -243,5 +269,25 @@ import Testing
         try release.signet.restart()
         try OpenSSL.check(release.run("pkcs11-tool", ["--module", Self.module, "--sign", "--id", release.keyID, "-m", "ECDSA", "-i", sha256,
                                                       "-o", file + ".sig"]), "pkcs11-tool after the restart")
+    }
+
+    @Test("the module carries the Swift runtime: ldd names no Swift library, and with the toolchain hidden a Swift-linked program fails where the module loads")
+    func loadsWithoutSwift() async throws {
+        #expect(try WithoutSwift.swiftLibrariesNeeded(by: Self.module).isEmpty)
+        let exported = try OpenSSL.check(ProcessRunner.run("nm", ["-D", "--defined-only", "--extern-only", Self.module]), "nm -D").output
+        let names: [String] = exported.split(separator: "\n").map { line in String(line.split(separator: " ").last ?? "") }
+        #expect(names == ["C_GetFunctionList"], "\(exported)")
+        guard WithoutSwift.hidesToolchain else {
+            print("PKCS11ModuleInteropTests: not root (or no unshare), so the tools ran with the Swift toolchain in place; ldd alone judged the module")
+            return
+        }
+        // The control: a program of the toolchain's own, linked to its shared runtime, cannot start.
+        let swiftBuild = try #require(WithoutSwift.toolchainLibraries.map { URL(fileURLWithPath: $0).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("bin/swift-build").path })
+        let control = try WithoutSwift.run(swiftBuild, ["--version"])
+        #expect(!control.succeeded && control.stderr.contains("error while loading shared libraries"), "\(control.stderr)")
+        let release = try await Release.make("v5.0.0")
+        let listing = try OpenSSL.check(release.run("pkcs11-tool", ["--module", Self.module, "-L", "-O"]), "pkcs11-tool -L -O without Swift")
+        #expect(listing.output.contains("label:      v5.0.0"), "\(listing.output)")
     }
 }

@@ -375,9 +375,9 @@ import X509
             }
             return messages
         }
-        let threads = try verified(try ProcessRunner.run(consumer, [LiveSignet.moduleLibrary, "threads", "8", "10"], environment: environment))
+        let threads = try verified(try WithoutSwift.run(consumer, [LiveSignet.moduleLibrary, "threads", "8", "10"], environment: environment))
         #expect(Set(threads).count == 80)
-        let forked = try verified(try ProcessRunner.run(consumer, [LiveSignet.moduleLibrary, "fork"], environment: environment))
+        let forked = try verified(try WithoutSwift.run(consumer, [LiveSignet.moduleLibrary, "fork"], environment: environment))
         #expect(Set(forked) == ["parent-before-fork", "child-after-fork", "parent-after-fork"])
     }
 
