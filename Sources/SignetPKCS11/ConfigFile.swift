@@ -4,7 +4,7 @@
 /// refused with their line number, so a typo never silently falls back to the environment.
 public struct ConfigFile: Sendable, Equatable {
     /// The keys the module reads.
-    public static let keys = ["url", "token", "token_file", "root", "release", "timeout"]
+    public static let keys = ["url", "token", "token_file", "id_token_file", "audience", "root", "release", "timeout"]
     /// Larger than any sensible configuration; a bigger file is a wrong path, not a configuration.
     public static let maximumSize = 64 * 1024
 

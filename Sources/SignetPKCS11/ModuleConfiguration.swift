@@ -53,22 +53,7 @@ public struct ModuleConfiguration: Sendable, Equatable {
         }
         let baseURL = try validateURL(url)
 
-        let bearer: BearerSource
-        switch (values["token"], values["token_file"]) {
-        case (.some, .some):
-            throw ConfigurationError("\(source): set token or token_file, not both")
-        case (let token?, nil):
-            try BearerSource.validate(token, what: "\(source): token")
-            bearer = .token(token)
-        case (nil, let path?):
-            bearer = .tokenFile(path)
-        case (nil, nil):
-            guard let token = environment["SIGNET_TOKEN"], !token.isEmpty else {
-                throw ConfigurationError("No credential: set SIGNET_TOKEN (a ci token), or token or token_file in the file named by SIGNET_PKCS11_CONFIG")
-            }
-            try BearerSource.validate(token, what: "SIGNET_TOKEN")
-            bearer = .token(token)
-        }
+        let bearer = try credential(values: values, environment: environment, source: source)
 
         var rootFile: String?
         if let root = values["root"] {
@@ -98,6 +83,37 @@ public struct ModuleConfiguration: Sendable, Equatable {
             timeout = seconds
         }
         return ModuleConfiguration(baseURL: baseURL, bearer: bearer, rootFile: rootFile, release: values["release"], timeoutSeconds: timeout, debug: debug)
+    }
+
+    /// The one credential to send: what the file names (at most one of token, token_file, id_token_file),
+    /// else SIGNET_TOKEN, else SIGNET_ID_TOKEN, else GitHub Actions' ID token request variables. A Signet
+    /// token named on purpose wins over an identity the job merely has.
+    static func credential(values: [String: String], environment: [String: String], source: String) throws(ConfigurationError) -> BearerSource {
+        func set(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let named = ["token", "token_file", "id_token_file"].filter { values[$0] != nil }
+        guard named.count <= 1 else {
+            throw ConfigurationError("\(source): set one of token, token_file or id_token_file, not \(named.joined(separator: " and "))")
+        }
+        if let token = values["token"] {
+            try BearerSource.validate(token, what: "\(source): token")
+            return .token(token)
+        }
+        if let path = values["token_file"] { return .tokenFile(path) }
+        if let path = values["id_token_file"] { return .idTokenFile(path) }
+        if let token = set("SIGNET_TOKEN") {
+            try BearerSource.validate(token, what: "SIGNET_TOKEN")
+            return .token(token)
+        }
+        if let token = set("SIGNET_ID_TOKEN") {
+            try BearerSource.validate(token, what: "SIGNET_ID_TOKEN")
+            return .idToken(token)
+        }
+        if let url = set("ACTIONS_ID_TOKEN_REQUEST_URL"), let requestToken = set("ACTIONS_ID_TOKEN_REQUEST_TOKEN") {
+            let audience = values["audience"] ?? set("SIGNET_OIDC_AUDIENCE") ?? GitHubIDTokenRequest.defaultAudience
+            return .gitHubActions(try GitHubIDTokenRequest(url: url, requestToken: requestToken, audience: audience))
+        }
+        throw ConfigurationError("No credential: set SIGNET_TOKEN (a ci token) or SIGNET_ID_TOKEN (the job's OIDC ID token), run in a GitHub Actions job "
+            + "with id-token: write, or set token, token_file or id_token_file in the file named by SIGNET_PKCS11_CONFIG")
     }
 
     /// `url` as a base URL: http or https, a host, no query or fragment, no trailing slash.

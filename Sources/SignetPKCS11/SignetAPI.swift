@@ -10,11 +10,28 @@ public struct SignetAPI: Sendable {
     public let configuration: ModuleConfiguration
     let transport: CurlTransport
     let readFile: @Sendable (String) throws -> [UInt8]
+    /// The job's ID token, when the credential is GitHub Actions'.
+    let gitHubIDTokens: GitHubIDTokenCache?
 
     public init(configuration: ModuleConfiguration, readFile: @escaping @Sendable (String) throws -> [UInt8]) {
         self.configuration = configuration
         self.transport = CurlTransport(rootFile: configuration.rootFile, timeoutSeconds: configuration.timeoutSeconds)
         self.readFile = readFile
+        if case .gitHubActions(let request) = configuration.bearer {
+            gitHubIDTokens = GitHubIDTokenCache(request: request, timeoutSeconds: configuration.timeoutSeconds)
+        } else {
+            gitHubIDTokens = nil
+        }
+    }
+
+    /// The bearer for the next request, from wherever the configuration says it comes.
+    func bearer() throws(SignetFailure) -> String {
+        if let gitHubIDTokens { return try gitHubIDTokens.token() }
+        do {
+            return try configuration.bearer.bearer(readFile: readFile)
+        } catch {
+            throw .credential(error.message)
+        }
     }
 
     public func listKeys() throws(SignetFailure) -> KeyListing {
@@ -63,12 +80,7 @@ public struct SignetAPI: Sendable {
 
     /// One request with the bearer; a 2xx answer's body, or the refusal Signet described.
     func send(_ method: String, _ path: String, body: [UInt8]?) throws(SignetFailure) -> [UInt8] {
-        let bearer: String
-        do {
-            bearer = try configuration.bearer.bearer(readFile: readFile)
-        } catch {
-            throw .credential(error.message)
-        }
+        let bearer = try bearer()
         var headers = ["Authorization: Bearer \(bearer)", "Accept: application/json"]
         if body != nil { headers.append("Content-Type: application/json") }
         let response = try transport.perform(method, configuration.baseURL + path, headers: headers, body: body)

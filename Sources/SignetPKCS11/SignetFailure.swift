@@ -9,8 +9,10 @@ public enum SignetFailure: Error, Equatable, CustomStringConvertible {
     case refused(status: Int, code: String?, message: String)
     /// An answer the module cannot read.
     case unexpected(String)
-    /// The credential could not be obtained (an unreadable token_file).
+    /// The credential could not be obtained (an unreadable token_file, an ID token the CI runner refused).
     case credential(String)
+    /// The CI runner's ID token endpoint did not answer (GitHub Actions): try again later.
+    case identityProviderUnreachable(String)
 
     /// What C_Sign and C_SignFinal return. Signet refuses a key it will not sign with (revoked or
     /// destroyed 409, expired certificate 422, another team's 403): the key exists but may not be used,
@@ -19,7 +21,7 @@ public enum SignetFailure: Error, Equatable, CustomStringConvertible {
     /// the HSM is away) is CKR_DEVICE_ERROR: try again later.
     public var signReturnValue: CK_RV {
         switch self {
-        case .unreachable, .unexpected:
+        case .unreachable, .unexpected, .identityProviderUnreachable:
             return CK_RV(CKR_DEVICE_ERROR)
         case .credential:
             return CK_RV(CKR_USER_NOT_LOGGED_IN)
@@ -42,7 +44,7 @@ public enum SignetFailure: Error, Equatable, CustomStringConvertible {
         switch self {
         case .credential: return true
         case .refused(let status, _, _): return status == 401 || status == 403
-        case .unreachable, .unexpected: return false
+        case .unreachable, .unexpected, .identityProviderUnreachable: return false
         }
     }
 
@@ -58,6 +60,7 @@ public enum SignetFailure: Error, Equatable, CustomStringConvertible {
         case .refused(let status, let code, let message): return "Signet refused (HTTP \(status)\(code.map { " \($0)" } ?? "")): \(message)"
         case .unexpected(let reason): return "unexpected answer from Signet: \(reason)"
         case .credential(let reason): return "no credential: \(reason)"
+        case .identityProviderUnreachable(let reason): return "the GitHub Actions runner's ID token endpoint is unreachable: \(reason)"
         }
     }
 }

@@ -49,7 +49,11 @@ import Testing
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "# x\nurl = http://x\ntokn = t\n"], "/c line 3: unknown key 'tokn'"),
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\nurl = http://y\n"], "/c line 2: 'url' is set twice"),
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url =\n"], "/c line 1: 'url' has no value"),
-        (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken = a\ntoken_file = /t\n"], "set token or token_file, not both"),
+        (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken = a\ntoken_file = /t\n"], "set one of token, token_file or id_token_file, not token and token_file"),
+        (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken_file = /t\nid_token_file = /i\n"], "not token_file and id_token_file"),
+        (["SIGNET_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_URL": "file:///etc/passwd", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "r"], [:], "ACTIONS_ID_TOKEN_REQUEST_URL: expected an http(s) URL"),
+        (["SIGNET_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh/t", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "r", "SIGNET_OIDC_AUDIENCE": "two words"], [:], "OIDC audience"),
+        (["SIGNET_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh/t"], [:], "No credential"),
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken = a\nroot = /nope\n"], "root /nope cannot be read"),
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken = a\nroot = /c\n"], "root /c is not a PEM file of CA certificates"),
         (["SIGNET_PKCS11_CONFIG": "/c"], ["/c": "url = http://x\ntoken = a\nrelease = ../etc\n"], "expected a release name"),
@@ -60,6 +64,52 @@ import Testing
             try ModuleConfiguration.load(environment: environment, readFile: Self.reader(files))
         } throws: { error in
             (error as? ConfigurationError)?.message.contains(message) == true
+        }
+    }
+
+    @Test("which credential: the file's, then SIGNET_TOKEN, then SIGNET_ID_TOKEN, then GitHub Actions' request variables with an audience")
+    func credentialOrder() throws {
+        let url = "http://127.0.0.1:8080"
+        let gitHub = ["ACTIONS_ID_TOKEN_REQUEST_URL": "https://runner.example/idtoken?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"]
+        func bearer(_ environment: [String: String], file: String? = nil) throws -> BearerSource {
+            let withFile = file == nil ? environment : environment.merging(["SIGNET_PKCS11_CONFIG": "/c"]) { $1 }
+            return try ModuleConfiguration.load(environment: withFile.merging(["SIGNET_URL": url]) { $1 }, readFile: Self.reader(file.map { ["/c": $0] } ?? [:])).bearer
+        }
+        let everything = gitHub.merging(["SIGNET_TOKEN": "sgt_env", "SIGNET_ID_TOKEN": "eyJ.id.token"]) { $1 }
+        #expect(try bearer(everything, file: "id_token_file = /var/run/job.jwt\n") == .idTokenFile("/var/run/job.jwt"))
+        #expect(try bearer(everything) == .token("sgt_env"))
+        #expect(try bearer(everything.filter { $0.key != "SIGNET_TOKEN" }) == .idToken("eyJ.id.token"))
+        #expect(try bearer(gitHub) == .gitHubActions(try GitHubIDTokenRequest(url: gitHub["ACTIONS_ID_TOKEN_REQUEST_URL"]!, requestToken: "request-token", audience: "signet")))
+        let audience = try bearer(gitHub.merging(["SIGNET_OIDC_AUDIENCE": "https://signet.example"]) { $1 })
+        guard case .gitHubActions(let request) = audience else { Issue.record("\(audience)"); return }
+        #expect(request.urlWithAudience == "https://runner.example/idtoken?api-version=2.0&audience=https%3A%2F%2Fsignet.example")
+        let fromFile = try bearer(gitHub.merging(["SIGNET_OIDC_AUDIENCE": "ignored"]) { $1 }, file: "audience = payments-signet\n")
+        #expect(fromFile == .gitHubActions(try GitHubIDTokenRequest(url: gitHub["ACTIONS_ID_TOKEN_REQUEST_URL"]!, requestToken: "request-token", audience: "payments-signet")))
+        #expect(try GitHubIDTokenRequest(url: "http://127.0.0.1:1/token", requestToken: "r", audience: "signet").urlWithAudience == "http://127.0.0.1:1/token?audience=signet")
+        // Descriptions say where the credential comes from, never what it is.
+        for source in [try bearer(everything), try bearer(gitHub), BearerSource.idToken("eyJ.secret.x")] {
+            #expect(!source.description.contains("sgt_env") && !source.description.contains("request-token") && !source.description.contains("secret"))
+        }
+    }
+
+    @Test("an ID token's exp is read from its payload; anything else reads as no expiry, and random input never traps")
+    func jwtExpiry() {
+        func jwt(_ payload: String) -> String {
+            "eyJhbGciOiJSUzI1NiJ9." + Data(payload.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "") + ".c2ln"
+        }
+        #expect(JWTExpiry.seconds(of: jwt(#"{"iss":"https://token.actions.githubusercontent.com","exp":1767225600,"sub":"repo:a/b:ref:refs/heads/main??"}"#)) == 1_767_225_600)
+        #expect(JWTExpiry.seconds(of: jwt(#"{"sub":"x"}"#)) == nil)
+        #expect(JWTExpiry.seconds(of: jwt(#"{"exp":"soon"}"#)) == nil)
+        #expect(JWTExpiry.seconds(of: "sgt_not_a_jwt") == nil)
+        #expect(JWTExpiry.seconds(of: "a.b") == nil)
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var generator = SeededGenerator(seed: seed)
+        let alphabet = Array("eyJ.-_=+/{}\":,0123456789exp".unicodeScalars)
+        for _ in 0..<3_000 {
+            let text = String(String.UnicodeScalarView((0..<Int.random(in: 0...80, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+            _ = JWTExpiry.seconds(of: text)
+            _ = JWTExpiry.seconds(of: jwt(text))
         }
     }
 

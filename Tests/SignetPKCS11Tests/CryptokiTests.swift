@@ -345,6 +345,104 @@ import X509
         }
     }
 
+    /// A stand-in for a GitHub Actions runner's ID token endpoint (GitHub is not here): answers
+    /// `{"value": <value>}` to a GET with `Authorization: bearer <requestToken>` and `audience=<audience>`,
+    /// 403 to anything else, and counts the requests it answered in `<work>/requests`.
+    final class RunnerTokenEndpoint {
+        let process = Process()
+        let port: Int
+        let work: String
+
+        init(value: String, requestToken: String, audience: String, in work: String) throws {
+            self.work = work
+            let script = work + "/runner.py"
+            try """
+            import http.server, json, sys, urllib.parse
+            import os
+            value, request_token, audience, log = os.environ["RUNNER_VALUE"], os.environ["RUNNER_REQUEST_TOKEN"], sys.argv[1], sys.argv[2]
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                    good = self.headers.get("Authorization") == "bearer " + request_token and query.get("audience") == [audience] \
+                        and query.get("api-version") == ["2.0"]
+                    body = json.dumps({"count": 1, "value": value} if good else {"message": "no"}).encode()
+                    self.send_response(200 if good else 403)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    if good:
+                        with open(log, "a") as f: f.write("ok\\n")
+                def log_message(self, *args): pass
+            server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+            process.executableURL = URL(fileURLWithPath: try #require(ProcessRunner.which("python3")))
+            // Tokens go through the environment, never argv.
+            process.arguments = [script, audience, work + "/requests"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["RUNNER_VALUE": value, "RUNNER_REQUEST_TOKEN": requestToken]) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let line = output.fileHandleForReading.availableData
+            guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                process.terminate()
+                throw TestFailure("the runner stand-in did not start")
+            }
+            self.port = port
+        }
+
+        var url: String { "http://127.0.0.1:\(port)/_apis/pipelines/idtoken?api-version=2.0" }
+        var requests: Int { ((try? String(contentsOfFile: work + "/requests", encoding: .utf8)) ?? "").split(separator: "\n").count }
+
+        /// SIGKILL: a child of the test process inherits a signal mask with SIGTERM blocked.
+        func stop() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+    }
+
+    @Test("a CI job's identity as the credential: SIGNET_ID_TOKEN goes as the bearer; in GitHub Actions the module asks the runner for the ID token with Signet's audience")
+    func jobIdentity() async throws {
+        let signet = try LiveSignetScope.signet()
+        // Signet here has no OIDC issuer configured, so the "ID token" the job holds is a ci token: what is
+        // tested is that the module obtains the bearer the way a job does and sends it, not Signet's OIDC.
+        let bearer = try signet.token(role: "ci", team: "identity", name: "job-identity")
+        let key = try await signet.releaseKey("identity-1", token: bearer)
+        func signs(_ environment: [String: String], _ what: String) throws {
+            let client = ModuleClient(environment.merging(["SIGNET_URL": signet.baseURL]) { $1 })
+            expectRV(client.cryptoki.initialize(nil), CK_ULONG(CKR_OK), what)
+            let (opened, session) = client.openSession()
+            expectRV(opened, CK_ULONG(CKR_OK), what)
+            let privateKey = try #require(Self.privateKeys(client, session).first, "\(what)")
+            #expect(client.attribute(session, privateKey, CK_ULONG(CKA_ID)).1 == TokenContents.idOctets(key.keyID), "\(what)")
+            expectRV(client.sign(session, key: privateKey, mechanism: CK_ULONG(CKM_ECDSA_SHA256), data: [1, 2, 3]).0, CK_ULONG(CKR_OK), what)
+            _ = client.cryptoki.finalize(nil)
+        }
+        try signs(["SIGNET_ID_TOKEN": bearer], "SIGNET_ID_TOKEN")
+
+        let work = TestEnvironment.temporaryDirectory("pkcs11-runner", in: signet.work)
+        let runner = try RunnerTokenEndpoint(value: bearer, requestToken: "runner-request-token", audience: "signet", in: work)
+        defer { runner.stop() }
+        try signs(["ACTIONS_ID_TOKEN_REQUEST_URL": runner.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-request-token"], "GitHub Actions")
+        #expect(runner.requests >= 2, "a listing and a signature, each with the runner's token (not a JWT, so not reused)")
+
+        // The runner refuses (wrong request token, or another audience): no token in the slot.
+        for environment in [["ACTIONS_ID_TOKEN_REQUEST_TOKEN": "stale"], ["ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-request-token", "SIGNET_OIDC_AUDIENCE": "elsewhere"]] {
+            let refused = ModuleClient(environment.merging(["SIGNET_URL": signet.baseURL, "ACTIONS_ID_TOKEN_REQUEST_URL": runner.url]) { $1 })
+            expectRV(refused.cryptoki.initialize(nil), CK_ULONG(CKR_OK))
+            expectRV(refused.openSession().0, CK_ULONG(CKR_TOKEN_NOT_PRESENT), "\(environment)")
+            _ = refused.cryptoki.finalize(nil)
+        }
+        // The runner's endpoint unreachable: a device error, try again later.
+        runner.stop()
+        let unreachable = ModuleClient(["SIGNET_URL": signet.baseURL, "ACTIONS_ID_TOKEN_REQUEST_URL": runner.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-request-token"])
+        expectRV(unreachable.cryptoki.initialize(nil), CK_ULONG(CKR_OK))
+        expectRV(unreachable.openSession().0, CK_ULONG(CKR_DEVICE_ERROR))
+        _ = unreachable.cryptoki.finalize(nil)
+    }
+
     /// Tests/PKCS11Consumer/pkcs11_consumer.c, built with the system C compiler.
     static func consumer() throws -> String {
         let output = TestEnvironment.temporaryDirectory("pkcs11-consumer") + "/pkcs11_consumer"
