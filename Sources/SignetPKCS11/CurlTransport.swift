@@ -1,6 +1,7 @@
 import CCurl
 
-/// HTTP to Signet through libcurl's easy interface: one handle per request, run on the calling thread.
+/// HTTP to Signet through libcurl's easy interface: each request on the calling thread, with an easy
+/// handle from a small pool so connections to Signet are reused (``CurlHandlePool``).
 ///
 /// Why not URLSession: a PKCS#11 call is synchronous, and URLSession on Linux runs its transfers on
 /// libdispatch queues and threads of its own, which a forked child cannot use. An easy handle needs no
@@ -17,6 +18,7 @@ public final class CurlTransport: Sendable {
 
     let rootFile: String?
     let timeoutSeconds: Int
+    let handles = CurlHandlePool()
 
     public init(rootFile: String?, timeoutSeconds: Int) {
         self.rootFile = rootFile
@@ -30,8 +32,8 @@ public final class CurlTransport: Sendable {
     }
 
     public func perform(_ method: String, _ url: String, headers: [String], body: [UInt8]?) throws(SignetFailure) -> Response {
-        guard let handle = curl_easy_init() else { throw .unreachable("libcurl could not start a request") }
-        defer { curl_easy_cleanup(handle) }
+        guard let handle = handles.take() else { throw .unreachable("libcurl could not start a request") }
+        defer { handles.give(handle) }
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         defer { errorBuffer.deallocate() }
