@@ -66,6 +66,7 @@ public enum SignetApplication {
         TimestampController(services: services, metrics: protocolMetrics).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
+        ProfileController(services: services).register(&table, api)
         TokenController(services: services).register(&table, api)
         ReleaseController(services: services).register(&table, api)
         AuditController(services: services).register(&table, api)

@@ -163,9 +163,39 @@ import X509
         #expect { try AccessPolicy.checkIssue(dev, profile: profile, team: "search") } throws: { ($0 as? SignetError)?.code == .forbidden }
         let auditor = Principal(name: "eve", role: .auditor, team: nil)
         #expect { try AccessPolicy.checkIssue(auditor, profile: profile, team: nil) } throws: { ($0 as? SignetError)?.code == .forbidden }
-        #expect { try AccessPolicy.checkRevoke(dev) } throws: { ($0 as? SignetError)?.code == .forbidden }
+        #expect { try AccessPolicy.checkRevoke(auditor) } throws: { ($0 as? SignetError)?.code == .forbidden }
+        #expect(throws: Never.self) { try AccessPolicy.checkRevoke(dev) }
         #expect(throws: Never.self) { try AccessPolicy.checkRead(auditor, team: "search") }
         #expect { try AccessPolicy.checkRead(dev, team: "search") } throws: { ($0 as? SignetError)?.code == .forbidden }
+    }
+
+    @Test("revocation: developers and ci revoke what they requested, with a subscriber's reason; admins anything; auditors nothing")
+    func revocationAccess() throws {
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        func certificate(requester: String, team: String?) -> CertificateRecord {
+            CertificateRecord(serial: "0a1b", issuer: "issuing-ca-1", profile: "prerelease-codesign", subject: "CN=x", team: team, release: nil,
+                              requester: requester, keyID: nil, notBefore: now, notAfter: now + 86_400, status: .valid, der: nil, createdAt: now)
+        }
+        let alice = Principal(name: "alice", role: .developer, team: "payments")
+        let pipeline = Principal(name: "pipeline", role: .ci, team: "payments")
+        let admin = Principal(name: "ops", role: .admin, team: nil)
+        let auditor = Principal(name: "eve", role: .auditor, team: nil)
+        let own = certificate(requester: "alice", team: "payments")
+        for reason in AccessPolicy.subscriberRevocationReasons {
+            #expect(throws: Never.self) { try AccessPolicy.checkRevoke(alice, certificate: own, reason: reason) }
+        }
+        let refusals: [(Principal, CertificateRecord, RevocationReason)] = [
+            (alice, certificate(requester: "bob", team: "payments"), .keyCompromise),       // a teammate's
+            (alice, certificate(requester: "alice", team: "search"), .keyCompromise),       // same name, other team
+            (pipeline, own, .superseded),                                                   // ci, not the requester
+            (alice, own, .privilegeWithdrawn),                                              // a CA's reason
+            (auditor, own, .keyCompromise),
+        ]
+        for (principal, record, reason) in refusals {
+            #expect { try AccessPolicy.checkRevoke(principal, certificate: record, reason: reason) } throws: { ($0 as? SignetError)?.code == .forbidden }
+        }
+        #expect(throws: Never.self) { try AccessPolicy.checkRevoke(admin, certificate: own, reason: .privilegeWithdrawn) }
+        #expect(throws: Never.self) { try AccessPolicy.checkRevoke(pipeline, certificate: certificate(requester: "pipeline", team: "payments"), reason: .cessationOfOperation) }
     }
 
     @Test("audit chain: intact chains verify, edits, deletions and reorders are named")

@@ -125,7 +125,8 @@ import X509
             let auditorList = try await client.execute(uri: "/api/v1/certificates?profile=prerelease-codesign", method: .get, headers: Self.headers(f.token("auditor")))
             #expect((Self.body(auditorList)["certificates"] as? [Any])?.count == 3)
 
-            let serial = try #require(((Self.body(auditorList)["certificates"] as? [[String: Any]])?.first?["serial"]) as? String)
+            // The team admin's certificate: neither the developer nor the pipeline requested it.
+            let serial = try #require(((Self.body(auditorList)["certificates"] as? [[String: Any]])?.first { $0["requester"] as? String == "teamadmin" }?["serial"]) as? String)
             for role in ["dev", "ci", "auditor"] {
                 let r = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token(role)), body: Self.json([:]))
                 Self.expectError(r, .forbidden, "forbidden")
@@ -138,6 +139,117 @@ import X509
             let payments = try await f.runtime.store.certificates(.init(team: "payments"))
             let foreign = try await client.execute(uri: "/api/v1/certificates/\(payments[0].serial)", method: .get, headers: Self.headers(f.token("otherdev")))
             Self.expectError(foreign, .forbidden, "forbidden")
+        }
+    }
+
+    @Test("revocation over the API: developer and ci tokens revoke their own certificates, not a teammate's; the store changes only then")
+    func revokeOwn() async throws {
+        let f = try await Self.fixture()
+        let admin = Principal(name: "root", role: .admin, team: nil)
+        let teammate = try await f.services.tokens.create(role: .developer, team: "payments", name: "bob", expiresIn: nil, by: admin).0
+        try await f.app.test(.router) { client in
+            func issue(_ token: String) async throws -> String {
+                let r = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(token),
+                                                 body: Self.json(["profile": "prerelease-codesign", "csr": try Self.csrPEM()]))
+                return try #require(Self.body(r)["serial"] as? String)
+            }
+            func revoke(_ serial: String, _ token: String, _ reason: String) async throws -> TestResponse {
+                try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(token), body: Self.json(["reason": reason]))
+            }
+            let mine = try await issue(f.token("dev")), bobs = try await issue(teammate), pipelines = try await issue(f.token("ci"))
+            Self.expectError(try await revoke(bobs, f.token("dev"), "keyCompromise"), .forbidden, "forbidden")
+            Self.expectError(try await revoke(mine, f.token("ci"), "keyCompromise"), .forbidden, "forbidden")
+            Self.expectError(try await revoke(mine, f.token("dev"), "privilegeWithdrawn"), .forbidden, "forbidden")
+            Self.expectError(try await revoke(String(repeating: "ab", count: 20), f.token("dev"), "superseded"), .notFound, "not_found")
+            #expect(try await f.runtime.store.certificates(.init(status: .revoked)).isEmpty)
+            let own = try await revoke(mine, f.token("dev"), "superseded")
+            #expect(own.status == .ok, "\(String(buffer: own.body))")
+            #expect((Self.body(own)["certificate"] as? [String: Any])?["revocation_reason"] as? String == "superseded")
+            #expect(try await revoke(pipelines, f.token("ci"), "cessationOfOperation").status == .ok)
+            #expect(try await revoke(bobs, f.token("admin"), "privilegeWithdrawn").status == .ok)
+            #expect(try await f.runtime.store.certificates(.init(status: .revoked)).map(\.serial).sorted() == [mine, bobs, pipelines].sorted())
+        }
+    }
+
+    @Test("profiles: each token sees what it may request, with key types and validity limits")
+    func profiles() async throws {
+        let variant = try TestEnvironment.profilesVariant([:], extraFiles: ["named-codesign.yaml": """
+            name: named-codesign
+            description: Code signing under a name the requester picks
+            kind: code-signing
+            issuer: issuing-ca
+            key:
+              source: csr
+              algorithms: [rsa-3072, ec-p256]
+            validity:
+              default: 12h
+              max: 2d
+            subject:
+              organizational_unit: "{team}"
+              common_name: "{subject_name}"
+            key_usage: [digitalSignature]
+            extended_key_usage: [codeSigning]
+            certificate_policies: [1.3.6.1.4.1.32473.1.1]
+            access:
+              roles: [developer]
+              teams: [payments]
+
+            """])
+        let f = try await Self.fixture(profiles: variant)
+        try await f.app.test(.router) { client in
+            func listed(_ token: String) async throws -> [String: [String: Any]] {
+                let r = try await client.execute(uri: "/api/v1/profiles", method: .get, headers: Self.headers(token))
+                #expect(r.status == .ok)
+                let profiles = (Self.body(r)["profiles"] as? [[String: Any]]) ?? []
+                return Dictionary(uniqueKeysWithValues: profiles.map { ($0["name"] as? String ?? "", $0) })
+            }
+            let dev = try await listed(f.token("dev"))
+            #expect(Set(dev.keys) == ["prerelease-codesign", "named-codesign"])
+            #expect(dev["prerelease-codesign"]?["key_types"] as? [String] == ["ec-p256", "ec-p384", "rsa-3072", "rsa-4096"])
+            #expect(dev["prerelease-codesign"]?["default_validity"] as? String == "1d" && dev["prerelease-codesign"]?["max_validity"] as? String == "7d")
+            #expect(dev["prerelease-codesign"]?["key_source"] as? String == "csr" && dev["prerelease-codesign"]?["subject_name"] as? Bool == false)
+            #expect(dev["named-codesign"]?["key_types"] as? [String] == ["rsa-3072", "ec-p256"] && dev["named-codesign"]?["subject_name"] as? Bool == true)
+            #expect(Set(try await listed(f.token("otherdev")).keys) == ["prerelease-codesign"])      // named-codesign is for payments only
+            #expect(Set(try await listed(f.token("ci")).keys) == ["prerelease-codesign", "ci-release"])
+            #expect(try await listed(f.token("auditor")).isEmpty)
+            Self.expectError(try await client.execute(uri: "/api/v1/profiles", method: .get, headers: Self.headers(nil)), .unauthorized, "unauthenticated")
+
+            // {subject_name} takes the CSR's common name; the shipped profile ignores it.
+            let named = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),
+                                                 body: Self.json(["profile": "named-codesign", "csr": try Self.csrPEM()]))
+            #expect(try Certificate(pemEncoded: try #require(Self.body(named)["certificate"] as? String)).subject
+                    == (try DistinguishedName { OrganizationalUnitName("payments"); CommonName("dev") }))
+            let nameless = try CertificateSigningRequest(version: .v1, subject: DistinguishedName(), privateKey: .init(P256.Signing.PrivateKey()),
+                                                         attributes: .init(), signatureAlgorithm: .ecdsaWithSHA256).serializeAsPEM().pemString
+            Self.expectError(try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),
+                                                      body: Self.json(["profile": "named-codesign", "csr": nameless])), .unprocessableContent, "policy_refused")
+        }
+    }
+
+    @Test("trust over HTTP: /ca/chain.pem, /ca/<name>.pem beside .crt, /tsa/chain.pem from the TSA to the root")
+    func trustDistribution() async throws {
+        let f = try await Self.fixture()
+        try await f.app.test(.router) { client in
+            func certificates(_ uri: String) async throws -> [Certificate] {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status == .ok, "\(uri)")
+                #expect(r.headers[.contentType] == "application/pem-certificate-chain" || r.headers[.contentType] == "application/x-pem-file")
+                return try PEMDocument.parseMultiple(pemString: String(buffer: r.body)).map { try Certificate(pemDocument: $0) }
+            }
+            let root = try Certificate(derEncoded: Array(buffer: try await client.execute(uri: "/ca/root.crt", method: .get).body))
+            let issuing = try Certificate(derEncoded: Array(buffer: try await client.execute(uri: "/ca/issuing-ca-1.crt", method: .get).body))
+            #expect(try await certificates("/ca/root.pem") == [root])
+            #expect(try await certificates("/ca/issuing-ca-1.pem") == [issuing])
+            #expect(try await certificates("/ca/chain.pem") == [issuing, root])
+            let tsaChain = try await certificates("/tsa/chain.pem")
+            #expect(tsaChain.count == 3 && tsaChain[1] == issuing && tsaChain[2] == root)
+            #expect(tsaChain[0].subject.description.contains("Timestamp Authority"))
+            Self.expectError(try await client.execute(uri: "/ca/issuing-ca-1.der", method: .get), .notFound, "not_found")
+
+            // After a forced rotation the successor is active and the old CA retiring: both are in the bundle, newest first.
+            _ = try await f.services.rotation.rotate("issuing-ca-1", by: Principal(name: "root", role: .admin, team: nil))
+            let successor = try Certificate(derEncoded: Array(buffer: try await client.execute(uri: "/ca/issuing-ca-2.crt", method: .get).body))
+            #expect(try await certificates("/ca/chain.pem") == [successor, issuing, root])
         }
     }
 

@@ -14,9 +14,42 @@ public enum AccessPolicy {
         }
     }
 
-    /// May `principal` revoke certificates?
+    /// May `principal` revoke certificates at all? Everyone but auditors; which certificates is
+    /// ``checkRevoke(_:certificate:reason:)``.
     public static func checkRevoke(_ principal: Principal) throws {
-        guard principal.role == .admin else { throw SignetError.forbidden("Only admins may revoke certificates; \(principal.name) is \(principal.role)") }
+        guard principal.role != .auditor else { throw SignetError.forbidden("Auditors may not revoke certificates; \(principal.name) is \(principal.role)") }
+    }
+
+    /// Reasons a subscriber may give for revoking its own certificate. privilegeWithdrawn and the CA
+    /// compromise reasons are the CA's to determine (CA/B Forum TLS BR §7.2.2, which the CS BRs follow).
+    public static let subscriberRevocationReasons: [RevocationReason] = [.unspecified, .keyCompromise, .affiliationChanged, .superseded, .cessationOfOperation]
+
+    /// May `principal` revoke `certificate` for `reason`? Admins may revoke any certificate; developer and
+    /// ci callers only those they requested themselves (same requester name and team, both taken from
+    /// their token when the certificate was issued), with a subscriber's reason; auditors none.
+    public static func checkRevoke(_ principal: Principal, certificate: CertificateRecord, reason: RevocationReason) throws {
+        try checkRevoke(principal)
+        switch principal.role {
+        case .admin, .auditor:
+            return
+        case .developer, .ci:
+            guard certificate.requester == principal.name, certificate.team == principal.team else {
+                throw SignetError.forbidden("\(principal.name) may revoke only certificates it requested; certificate \(certificate.serial) was requested by someone else (ask an admin)")
+            }
+            guard subscriberRevocationReasons.contains(reason) else {
+                throw SignetError.forbidden("\(reason.name) is for admins to give; use one of \(subscriberRevocationReasons.map(\.name).joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// The profiles `principal` may request under: code-signing profiles open to its role and, for
+    /// developer and ci callers, to its team (admins choose the team per request). CA, OCSP and TSA
+    /// profiles are Signet's own and never requested.
+    public static func requestableProfiles(_ principal: Principal, in profiles: ProfileSet) -> [Profile] {
+        profiles.all.filter { profile in
+            profile.kind == .codeSigning && profile.allowedRoles.contains(principal.role)
+                && (principal.role == .admin || profile.allowedTeams.allows(principal.team))
+        }
     }
 
     /// May `principal` read the record of a certificate that belongs to `team`?

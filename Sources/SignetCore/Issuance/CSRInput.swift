@@ -35,6 +35,21 @@ public enum CSRInput {
         return csr
     }
 
+    /// The common name of the CSR's subject, for profiles whose subject uses `{subject_name}`: nil when
+    /// the CSR has none; refused unless it is 1-64 printable characters (RFC 5280 ub-common-name).
+    public static func subjectName(of csr: CertificateSigningRequest) throws -> String? {
+        for rdn in csr.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                guard let name = String(attribute.value), (1...64).contains(name.count),
+                      !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                    throw SignetError.refused("Expected the CSR's common name (the subject name) to be 1-64 printable characters")
+                }
+                return name
+            }
+        }
+        return nil
+    }
+
     /// Whether the input is PEM: "-----BEGIN" after any leading ASCII whitespace. DER starts with
     /// 0x30, so it can never match.
     static func isPEM(_ bytes: [UInt8]) -> Bool {

@@ -338,7 +338,11 @@ public final class CertificateAuthority: Sendable {
         guard notAfter <= issuer.certificate.notValidAfter else {
             throw SignetError.refused("Issuer \(issuer.name) expires at \(issuer.certificate.notValidAfter), before the requested validity ends; request a shorter validity or rotate the issuer")
         }
-        let subject = try profile.subject.render(.init(team: request.team, requester: principal.name, release: request.release, profile: profile.name))
+        // The CSR's subject counts only where the profile asks for it ({subject_name}); the rest of the
+        // subject comes from the authenticated identity.
+        let subjectName = profile.subject.usedPlaceholders.contains("subject_name") ? try CSRInput.subjectName(of: csr) : nil
+        let subject = try profile.subject.render(.init(
+            team: request.team, requester: principal.name, release: request.release, profile: profile.name, subjectName: subjectName))
         let (der, pendingRecord) = try await signCertificate(
             profile: profile, subject: subject, subjectKey: csr.publicKey, notBefore: notBefore, notAfter: notAfter,
             issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil,

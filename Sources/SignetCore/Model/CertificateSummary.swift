@@ -172,10 +172,17 @@ public struct CertificateSummaryPage: Sendable {
 /// publication follow from it.
 public enum Revocation {
     public static func revoke(serial: String, reason: RevocationReason, by principal: Principal, repository: any SignetRepository, clock: any SignetClock) async throws -> CertificateRecord {
-        try AccessPolicy.checkRevoke(principal)
         let normalized = try Hex.serial(serial)
         guard RevocationReason.acceptedForRevocation.contains(reason) else {
             throw SignetError.malformed("\(reason.name) is not accepted as a revocation reason")
+        }
+        try AccessPolicy.checkRevoke(principal)
+        // Who requested a certificate never changes, so checking before the revoking write is not a race.
+        if principal.role != .admin {
+            guard let record = try await repository.certificate(serial: normalized) else {
+                throw SignetError.notFound("No certificate with serial \(normalized)")
+            }
+            try AccessPolicy.checkRevoke(principal, certificate: record, reason: reason)
         }
         let now = clock.now()
         return try await repository.revoke(serial: normalized, reason: reason, at: now, event: AuditEvent(

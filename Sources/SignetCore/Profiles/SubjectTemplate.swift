@@ -1,7 +1,9 @@
 import X509
 
 /// A subject distinguished name with `{placeholders}` filled from the authenticated request:
-/// `{team}`, `{requester}`, `{release}`, `{generation}` (of a rotated authority) and `{profile}`.
+/// `{team}`, `{requester}`, `{release}`, `{generation}` (of a rotated authority), `{profile}`, and
+/// `{subject_name}` (the common name of the requester's CSR, for profiles that let requesters name
+/// their certificates; every other field of a CSR's subject is ignored).
 /// Parsed and checked when the profile loads, so an unknown placeholder is a load error, not a
 /// surprise at issuance.
 public struct SubjectTemplate: Hashable, Sendable {
@@ -28,8 +30,10 @@ public struct SubjectTemplate: Hashable, Sendable {
         public var release: String?
         public var generation: Int?
         public var profile: String
+        public var subjectName: String?
 
-        public init(team: String? = nil, requester: String? = nil, release: String? = nil, generation: Int? = nil, profile: String) {
+        public init(team: String? = nil, requester: String? = nil, release: String? = nil, generation: Int? = nil, profile: String, subjectName: String? = nil) {
+            self.subjectName = subjectName
             self.team = team
             self.requester = requester
             self.release = release
@@ -44,12 +48,13 @@ public struct SubjectTemplate: Hashable, Sendable {
             case "release": return release
             case "generation": return generation.map(String.init)
             case "profile": return profile
+            case "subject_name": return subjectName
             default: return nil
             }
         }
     }
 
-    public static let placeholders: Set<String> = ["team", "requester", "release", "generation", "profile"]
+    public static let placeholders: Set<String> = ["team", "requester", "release", "generation", "profile", "subject_name"]
 
     public let fields: [(Attribute, String)]
     /// Each field's template split once into literal text and placeholder names, so rendering (once per

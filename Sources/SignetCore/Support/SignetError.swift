@@ -36,6 +36,10 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Signet (or a server it needs, such as a TSA) could not be reached, or answered that it is
         /// unavailable for now; retrying later may succeed. Raised by clients, never by the server.
         public static let unreachable = Code("unreachable")
+        /// Something that must verify does not: a root whose fingerprint is not the one given, a server
+        /// whose TLS certificate or returned chain does not lead to the trusted root, a broken audit trail.
+        /// Raised by clients and local checks, never by the server.
+        public static let verificationFailed = Code("verification_failed")
         /// Anything else that is Signet's fault.
         public static let internalError = Code("internal_error")
         /// Every HSM session is busy and the queue of signatures waiting for one is full: the request
