@@ -1,60 +1,93 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOHTTP1
 import SignetCore
 
 /// A JSON client for Signet's API, for what runs where the CA's home is not: a developer's laptop or a
-/// CI runner. It sends the bearer token, and turns the server's error shape
-/// (`{"error": {"code", "message"}}`) back into the ``SignetError`` the server mapped it from, so a
-/// caller can branch on what went wrong instead of one kind of failure.
+/// CI runner. It sends the bearer token, trusts what it is told to trust for HTTPS, asks again after
+/// 429 and 503 as ``RetryPolicy`` allows, and turns the server's error shape
+/// (`{"error": {"code", "message"}}`) back into the ``SignetError`` the server mapped it from (by the
+/// server's code where the client knows it, else by status), so a caller can branch on what went
+/// wrong instead of one kind of failure.
 public struct APIClient: Sendable {
     /// The server's base URL, without a trailing slash.
     public let base: String
-    let token: String
+    let token: String?
+    let transport: HTTPTransport
+    let retry: RetryPolicy
 
-    public init(base: String, token: String) throws {
+    public init(base: String, token: String?, trust: TLSTrust = .system, retry: RetryPolicy = RetryPolicy()) throws {
         self.base = try AuthorityURLs(baseURL: base).baseURL
         self.token = token
+        self.transport = HTTPTransport(trust: trust)
+        self.retry = retry
     }
 
     /// POSTs `body` as JSON to `path` and returns the decoded JSON object of a 2xx answer.
     public func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
-        try await send("POST", path, body: try JSONSerialization.data(withJSONObject: body))
+        try json(try await send(.POST, path, body: Array(try JSONSerialization.data(withJSONObject: body))), path: path)
     }
 
     /// GETs `path` and returns the decoded JSON object of a 2xx answer.
     public func get(_ path: String) async throws -> [String: Any] {
-        try await send("GET", path, body: nil)
+        try json(try await send(.GET, path, body: nil), path: path)
     }
 
-    func send(_ method: String, _ path: String, body: Data?) async throws -> [String: Any] {
-        guard let url = URL(string: base + path) else { throw SignetError.malformed("Expected a URL path, got \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = body
+    /// GETs `path` and returns the body of a 2xx answer as it came (certificates, chains).
+    public func getBytes(_ path: String) async throws -> [UInt8] {
+        try await send(.GET, path, body: nil).body
+    }
+
+    /// Revokes a certificate (`POST /api/v1/certificates/<serial>/revoke`) and returns its record as the
+    /// server shows it. Developer and ci tokens may revoke what they requested, admins anything.
+    public func revoke(serial: String, reason: RevocationReason) async throws -> [String: Any] {
+        let normalized = serial.lowercased()
+        guard !normalized.isEmpty, Hex.decode(normalized) != nil else {
+            throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'")
         }
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw SignetError(.unreachable, "Cannot reach Signet at \(base): \(error.localizedDescription)")
+        let answer = try await post("/api/v1/certificates/\(normalized)/revoke", ["reason": reason.name])
+        guard let record = answer["certificate"] as? [String: Any] else {
+            throw SignetError.internalError("Expected the revoked certificate's record from \(base); is it a Signet server?")
         }
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let error = object["error"] as? [String: Any]
-            let message = error?["message"] as? String ?? "HTTP \(status)"
-            let code = error?["code"] as? String
-            throw SignetError(Self.code(status: status), "Signet refused \(method) \(path): \(message)\(code.map { " (\($0))" } ?? "")")
+        return record
+    }
+
+    func json(_ response: HTTPTransport.Response, path: String) throws -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
+            throw SignetError.internalError("Expected a JSON object from \(base)\(path), got \(response.body.count) bytes of something else; is \(base) a Signet server?")
         }
         return object
     }
 
-    /// The core error code an HTTP status stands for.
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) async throws -> HTTPTransport.Response {
+        var headers: [(String, String)] = [("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        var attempt = 1
+        while true {
+            let response = try await transport.send(method, base + path, headers: headers, body: body)
+            if (200..<300).contains(response.status) { return response }
+            if let wait = retry.wait(afterAttempt: attempt, status: response.status, retryAfter: response.header("Retry-After")) {
+                try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                attempt += 1
+                continue
+            }
+            throw Self.error(response, method: method.rawValue, path: path, attempts: attempt)
+        }
+    }
+
+    /// The error a refusal stands for, with the server's own code and message in the text.
+    static func error(_ response: HTTPTransport.Response, method: String, path: String, attempts: Int) -> SignetError {
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        let detail = object?["error"] as? [String: Any]
+        let serverCode = detail?["code"] as? String
+        let message = (detail?["message"] as? String) ?? "HTTP \(response.status)"
+        let code = ExitStatus.knownCodes.first { $0.name == serverCode } ?? Self.code(status: response.status)
+        let retried = attempts > 1 ? " after \(attempts) attempts" : ""
+        let verb = response.status >= 500 || response.status == 429 ? "could not serve" : "refused"
+        return SignetError(code, "Signet \(verb) \(method) \(path)\(retried): \(message) (\(serverCode ?? "HTTP \(response.status)"))")
+    }
+
+    /// The core error code an HTTP status stands for, when the body names none the client knows.
     static func code(status: Int) -> SignetError.Code {
         switch status {
         case 400, 413: return .malformedInput

@@ -56,7 +56,7 @@ public struct ReleaseSigner: Sendable {
         if let timestampRoots {
             let roots = timestampRoots.isEmpty ? chain.filter { $0.subject == $0.issuer } : timestampRoots
             let stamp = try await TimestampClient.timestamp(
-                digest: Array(SHA256.hash(data: Array(signature))), algorithm: .sha256, tsa: api.base + "/tsa", roots: roots)
+                digest: Array(SHA256.hash(data: Array(signature))), algorithm: .sha256, tsa: api.base + "/tsa", roots: roots, trust: api.transport.trust)
             unsigned.append(try .timeStampToken(stamp.token))
         }
         return Signed(der: try builder.assemble(signature: Array(signature), unsignedAttributes: unsigned), keyID: keyID,

@@ -106,11 +106,18 @@ public struct SignetHome: Sendable {
         let profiles: String
         if let given = options.profilesDir {
             profiles = given.hasPrefix("/") ? given : fm.currentDirectoryPath + "/" + given
-        } else {
+            guard fm.fileExists(atPath: profiles) else {
+                throw SignetError.configuration("Profiles directory \(profiles) does not exist; pass --profiles DIR with the profile YAML files")
+            }
+        } else if fm.fileExists(atPath: fm.currentDirectoryPath + "/Profiles") {
             profiles = fm.currentDirectoryPath + "/Profiles"
-        }
-        guard fm.fileExists(atPath: profiles) else {
-            throw SignetError.configuration("Profiles directory \(profiles) does not exist; run from the Signet checkout or pass --profiles DIR")
+        } else {
+            // No checkout here (a release binary run anywhere): the shipped profiles, built in, go into the home.
+            profiles = "profiles"
+            try fm.createDirectory(atPath: directory + "/profiles", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            for (name, yaml) in ShippedProfiles.files {
+                try AtomicFile.write(yaml, to: directory + "/profiles/" + name, mode: 0o644)
+            }
         }
         let crlDirectory: String
         if let given = options.crlDirectory {

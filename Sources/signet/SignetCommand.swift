@@ -1,29 +1,33 @@
 import ArgumentParser
 import Foundation
+import SignetClient
 import SignetCore
 import SignetRuntime
 
 /// `signet`: the command-line front of Signet. Commands parse their arguments, call the libraries
-/// and print; policy lives in SignetCore.
+/// and print; policy lives in SignetCore, client logic in SignetClient.
 @main
 struct SignetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signet",
         abstract: "Signet: a test-signing certificate authority whose keys never leave the HSM.",
+        discussion: "Exit status: " + ExitStatus.table.map { "\($0.status) \($0.name)" }.joined(separator: ", ") + " (README.md explains each).",
+        version: SignetVersion.description,
         subcommands: [
             InitCommand.self, ServeCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
             TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self,
             AuditCommand.self, InventoryCommand.self, ReportCommand.self, ConfigCommand.self,
+            RequestCommand.self, RenewCommand.self, ProfilesCommand.self,
         ]
     )
 
     /// ArgumentParser's own entry point, except that an argument it cannot parse gets one line on
-    /// stderr (`signet: Error: …`) like every other refusal, not the error plus the usage screen.
-    /// Help and version requests still print in full; errors a command reported itself (``runReporting``)
-    /// were printed already.
+    /// stderr (`signet: Error: …`) like every other refusal, not the error plus the usage screen, and
+    /// the table's usage status (ArgumentParser would exit 64). Help and version requests still print
+    /// in full; errors a command reported itself (``runReporting``) were printed already.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try await asyncParseAsRoot(nil)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -33,8 +37,10 @@ struct SignetCommand: AsyncParsableCommand {
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
             let lines = message(for: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            FileHandle.standardError.write(Data(("signet: " + lines.filter { !$0.isEmpty }.joined(separator: " ") + "\n").utf8))
-            Foundation.exit(code.rawValue)
+            let usage = code == .validationFailure
+            FileHandle.standardError.write(Data(("signet: " + lines.filter { !$0.isEmpty }.joined(separator: " ") + (usage ? " (see --help)" : "") + "\n").utf8))
+            // A command that threw past runReporting still exits by the table.
+            Foundation.exit(usage ? ExitStatus.usage : code == .failure ? ExitStatus.status(for: error) : code.rawValue)
         }
     }
 }
@@ -50,16 +56,30 @@ struct HomeOptions: ParsableArguments {
     var directory: String { SignetHome.resolve(home) }
 }
 
-/// Runs a command body and turns any error into one line on stderr and exit status 1.
-func runReporting(_ body: () async throws -> Void) async throws {
+/// Runs a command body and turns any error into one line on stderr and the exit status of the one
+/// table every command shares (``ExitStatus``, documented in README.md). With `json`, the error is
+/// also printed on stdout as `{"error": {"code", "message", "exit_status"}}` for scripts.
+func runReporting(json: Bool = false, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as ExitCode {
         throw error
     } catch {
+        let status = error is ValidationError ? ExitStatus.usage : ExitStatus.status(for: error)
         FileHandle.standardError.write(Data(("signet: " + describe(error) + "\n").utf8))
-        throw ExitCode(1)
+        if json {
+            let code = (error as? SignetError)?.code ?? (error as? SignetErrorConvertible)?.asSignetError.code ?? .internalError
+            try? printJSON(["error": ErrorBody(code: code.name, message: describe(error), exitStatus: status)])
+        }
+        throw ExitCode(status)
     }
+}
+
+/// The JSON shape of a failed command under `--json`.
+struct ErrorBody: Encodable {
+    let code: String
+    let message: String
+    let exitStatus: Int32
 }
 
 func describe(_ error: any Error) -> String { CommandLineOutput.describe(error) }

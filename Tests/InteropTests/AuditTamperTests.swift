@@ -4,7 +4,7 @@ import SignetTestSupport
 import Testing
 
 /// Someone who can write `signet.db` (sqlite3, openssl, a key of their own) against the real CLI and
-/// the real SoftHSM2 token: every rewrite of the trail makes `signet audit verify` exit 1 with one
+/// the real SoftHSM2 token: every rewrite of the trail makes `signet audit verify` exit 7 (untrusted) with one
 /// line naming what is wrong and the entry, with the PIN and without it.
 ///
 /// The home (``AuditTestHome/make(_:)``) has chained checkpoints at entries c1 (init's last), c2 (after
@@ -55,7 +55,7 @@ import Testing
         for pin in [true, false] {
             let result = try audit.verify(pin: pin)
             let line = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(result.status == 1, "\(attack) (pin: \(pin)): verify exited \(result.status): \(result.output)")
+            #expect(result.status == 7, "\(attack) (pin: \(pin)): verify exited \(result.status): \(result.output)")
             #expect(!line.isEmpty && !line.contains("\n"), "\(attack) (pin: \(pin)): not one line: \(line)")
             #expect(line.hasPrefix("signet: Audit trail broken at entry \(expected.entry): "), "\(attack) (pin: \(pin)): \(line)")
             #expect(line.contains(expected.words), "\(attack) (pin: \(pin)): \(line)")

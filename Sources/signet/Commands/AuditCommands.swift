@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Check the hash chain, every signed checkpoint and the token's anchor, and the newest checkpoint's age while the server runs. Exit 1 with one line naming the problem.",
+            abstract: "Check the hash chain, every signed checkpoint and the token's anchor, and the newest checkpoint's age while the server runs. Exit 7 (untrusted) with one line naming the problem.",
             discussion: """
                 With the HSM PIN (SIGNET_HSM_PIN or the home's PIN file) every check is made. Without it the token is read \
                 without login: checkpoint signatures and the anchor's public copy are checked, and the output says what was not.
@@ -25,7 +25,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let result = try await SignetRuntime.openAuditVerifier(home).verify()
                 if options.json { try printJSON(result) }
                 if let problem = result.firstProblem {
-                    throw SignetError(.conflict, problem.summary)
+                    throw SignetError(.verificationFailed, problem.summary)
                 }
                 if !options.json {
                     print("Audit trail intact: \(result.entries) entries, \(result.checkpoints) signed checkpoints, last entry \(result.lastSequence).")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SignetClient
 import SignetCore
 import SignetRuntime
 
@@ -33,13 +34,21 @@ struct InitCommand: AsyncParsableCommand {
             let (runtime, created) = try await SignetRuntime.initialize(directory, options: .init(
                 profilesDir: profiles, baseURL: baseURL, module: module, tokenLabel: tokenLabel, crlDirectory: crlDir, listen: listen))
             let authorities = runtime.ca.authorities.map { ["name": $0.name, "profile": $0.record.profile, "serial": $0.record.certificateSerial] }
+            let root = runtime.ca.authorities.filter { $0.record.kind == Profile.Kind.rootCA.rawValue && $0.record.state == .active }
+                .max { $0.record.generation < $1.record.generation }
+            let fingerprint = root.map { Fingerprint.sha256($0.certificate) }
             if options.json {
-                try printJSON(InitResult(home: directory, created: created, authorities: authorities))
+                try printJSON(InitResult(home: directory, created: created, authorities: authorities, rootFingerprint: fingerprint))
+                return
             } else if created.isEmpty {
                 print("Signet is already initialised in \(directory); nothing changed.")
             } else {
                 print("Initialised Signet in \(directory):")
                 for item in created { print("  created \(item)") }
+            }
+            if let fingerprint {
+                print("Root fingerprint (SHA-256): \(fingerprint)")
+                print("Clients trust it with: signet ca bootstrap --url \(runtime.home.config.baseURL) --fingerprint \(fingerprint)")
             }
         }
     }
@@ -48,5 +57,6 @@ struct InitCommand: AsyncParsableCommand {
         let home: String
         let created: [String]
         let authorities: [[String: String]]
+        let rootFingerprint: String?
     }
 }

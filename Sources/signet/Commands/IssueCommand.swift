@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SignetClient
 import SignetCore
 import SignetRuntime
 import SignetStore
@@ -62,9 +63,15 @@ struct IssueCommand: AsyncParsableCommand {
 }
 
 struct RevokeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a certificate by serial (lowercase hex).")
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Revoke a certificate by serial (lowercase hex).",
+        discussion: """
+            With a token (SIGNET_TOKEN or --token-file) or --url, asks the Signet server: developer and ci tokens may revoke the \
+            certificates they requested, admins any. Otherwise revokes in the CA home as its operator.
+            """)
 
     @OptionGroup var options: HomeOptions
+    @OptionGroup var client: ClientOptions
 
     @Argument(help: "Serial number, lowercase hex without separators.")
     var serial: String
@@ -73,8 +80,17 @@ struct RevokeCommand: AsyncParsableCommand {
     var reason: String = "unspecified"
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: options.json) {
             let reason = try RevocationReason(parsing: reason)
+            if client.remote {
+                let record = try await client.context().api().revoke(serial: serial, reason: reason)
+                if options.json {
+                    try printJSON(record.mapValues { "\($0)" })
+                } else {
+                    print("Revoked \(record["serial"] ?? serial) (\(reason.name)) at \(record["revoked_at"] ?? "")")
+                }
+                return
+            }
             let runtime = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
             let record = try await runtime.revoke(serial: serial, reason: reason, by: SignetRuntime.localOperator())
             if options.json {

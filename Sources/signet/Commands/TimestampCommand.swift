@@ -1,9 +1,6 @@
 import ArgumentParser
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SignetClient
 import SignetCore
 import SignetRuntime
