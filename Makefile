@@ -49,7 +49,8 @@ bench: deps-runtime
 	./Benchmarks/run.sh
 
 # For machines without Swift: dist/signet-<version>-linux-<arch>.tar.gz (+ .sha256) holding `signet` and
-# libsignet-pkcs11.so, both with the Swift runtime linked in (scripts/dist.sh).
+# libsignet-pkcs11.so, both with the Swift runtime linked in (scripts/dist.sh: builds in .build-dist/ from
+# the committed tree, stamping the commit into `signet --version`).
 dist: deps-runtime
 	./scripts/dist.sh
 

@@ -185,7 +185,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
-            ]
+            ],
+            // The Swift runtime and Foundation linked in, in every build: the binary runs on machines
+            // without Swift (`make dist` ships this link), and `make test` checks the very binary it runs.
+            // Modules compiled against the shared Foundation name only its shared libraries; the
+            // archives behind them are added here (what `swiftc -static-stdlib` would record).
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux]))]
+                + ["CoreFoundation", "_FoundationICU", "_FoundationCShims", "_FoundationCollections", "swiftSynchronization"]
+                .map { .linkedLibrary($0, .when(platforms: [.linux])) }
         ),
         .target(
             name: "SignetTestSupport",
