@@ -71,6 +71,11 @@ public struct CertificateRequester: Sendable {
     /// `signet request`. `password` is asked for only when a keystore is to be written, and before
     /// anything is sent, so a refusal to give one costs no certificate.
     public func request(_ options: RequestOptions, password: () throws -> String) async throws -> Written {
+        var isDirectory: ObjCBool = false
+        let directory = OutputFiles.directoryOf(options.out.base)
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SignetError.notFound("The directory \(directory) for --out does not exist; nothing was requested")
+        }
         var outputs = [options.out.certificate, options.out.chain]
         if options.keyFile == nil { outputs.append(options.out.key) }
         if options.keystore { outputs.append(options.out.keystore) }

@@ -220,7 +220,9 @@ import Testing
         let expired = try s.signet(["renew", "old.crt", "--key", key], token: "alice")
         #expect(expired.status == 4 && expired.stderr.contains("expired"), "\(expired.stderr)")
 
-        // 5: a serial Signet never issued.
+        // 5: a serial Signet never issued; an --out in a directory that does not exist (checked before anything is asked).
+        let nowhere = try s.signet(["request", "--profile", "prerelease-codesign", "--out", "missing/x"], token: "alice")
+        #expect(nowhere.status == 5 && nowhere.stderr.contains("does not exist"), "\(nowhere.stderr)")
         let notFound = try s.signet(["revoke", String(repeating: "cd", count: 20), "--reason", "superseded"], token: "alice")
         #expect(notFound.status == 5 && notFound.stderr.contains("not_found"), "\(notFound.stderr)")
 

@@ -75,7 +75,8 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             if let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty {
-                let api = try APIClient(base: try ServerURL.resolve(url, home: options.directory), token: token)
+                let server = try ServerURL.resolve(url, home: options.directory)
+                let api = try APIClient(base: server.url, token: token, trust: server.trust)
                 let key = try await api.post("/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", [:])
                 if options.json {
                     try printJSON(key.mapValues { "\($0)" })
@@ -123,33 +124,50 @@ struct SignCommand: AsyncParsableCommand {
     @Option(help: "Signet URL (default: $SIGNET_URL, else base_url of the home).")
     var url: String?
 
-    @Option(name: .customLong("ca-file"), help: "PEM roots to verify the timestamp against (default: the root in the chain Signet returns).")
+    @Option(name: .customLong("ca-file"), help: "PEM roots to verify the timestamp against (default: the bootstrapped root, else the root in the chain Signet returns).")
     var caFile: String?
 
     func run() async throws {
-        try await runReporting {
+        try await runReporting(json: options.json) {
             guard let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty else {
                 throw SignetError(.unauthenticated, "Set SIGNET_TOKEN to a ci token (tokens are never taken from arguments)")
             }
-            let api = try APIClient(base: try ServerURL.resolve(url, home: options.directory), token: token)
+            let server = try ServerURL.resolve(url, home: options.directory)
+            let api = try APIClient(base: server.url, token: token, trust: server.trust)
             let content = try readFile(input, what: "file")
-            // --ca-file roots check the timestamp; without it, the root in the chain Signet returns.
-            let roots = try caFile.map { try TimestampClient.certificates(pem: String(decoding: try readFile($0, what: "CA file"), as: UTF8.self)) } ?? []
+            // --ca-file roots check the timestamp; without it the bootstrapped root, else the root in the chain Signet returns.
+            let roots = try caFile.map { try TimestampClient.certificates(pem: String(decoding: try readFile($0, what: "CA file"), as: UTF8.self)) } ?? server.roots
             let signed = try await ReleaseSigner(api: api).sign(content, release: release, timestampRoots: timestamp ? roots : nil)
             try AtomicFile.write(signed.der, to: out)
-            let keyID = signed.keyID
-            print("Signed \(input) with release \(release) key \(keyID)\(timestamp ? " (timestamped)" : ""): \(out)")
+            if options.json {
+                try printJSON(["out": out, "release": release, "key_id": signed.keyID, "certificate_serial": signed.certificateSerial,
+                               "timestamped": "\(signed.timestamped)"])
+            } else {
+                print("Signed \(input) with release \(release) key \(signed.keyID)\(timestamp ? " (timestamped)" : ""): \(out)")
+            }
         }
     }
 }
 
 /// Where the Signet server is, for commands that talk to it: `--url`, else `$SIGNET_URL`, else the
-/// home's base_url.
+/// home's base_url, else the URL `signet ca bootstrap` stored; and, when a root was bootstrapped, that
+/// root as the trust for HTTPS and timestamps (as `signet request` has it).
 enum ServerURL {
-    static func resolve(_ explicit: String?, home: String) throws -> String {
-        var base = explicit ?? ProcessInfo.processInfo.environment["SIGNET_URL"]
+    struct Server {
+        let url: String
+        let trust: TLSTrust
+        let roots: [Certificate]
+    }
+
+    static func resolve(_ explicit: String?, home: String) throws -> Server {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration = (try? ClientConfiguration.path(environment: environment)).flatMap { try? ClientConfiguration.load(from: $0) }
+        var base = explicit ?? environment["SIGNET_URL"]
         if base == nil, let opened = try? SignetHome.open(home) { base = opened.config.baseURL }
-        guard let base else { throw SignetError.malformed("No Signet URL: pass --url or set SIGNET_URL") }
-        return try AuthorityURLs(baseURL: base).baseURL
+        guard let base = base ?? configuration?.url else {
+            throw SignetError.malformed("No Signet URL: pass --url, set SIGNET_URL, or run `signet ca bootstrap` once")
+        }
+        let roots = configuration.map { [$0.root] } ?? []
+        return Server(url: try AuthorityURLs(baseURL: base).baseURL, trust: roots.isEmpty ? .system : .roots(roots), roots: roots)
     }
 }
