@@ -96,7 +96,7 @@ public struct APIClient: Sendable {
         case 404: return .notFound
         case 409: return .conflict
         case 422: return .policyRefused
-        case 429, 502, 503, 504: return .unreachable
+        case 408, 429, 502, 503, 504: return .unreachable
         default: return .internalError
         }
     }

@@ -89,8 +89,8 @@ public struct ClientConfiguration: Sendable, Equatable {
 
     /// Writes the configuration to `path` whole, creating its directory (mode 0700) if needed.
     public func save(to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
+        let directory = FilePathName.directory(of: path)
+        if directory != "." {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {

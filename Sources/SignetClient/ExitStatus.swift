@@ -34,8 +34,8 @@ public enum ExitStatus {
             codes: [.policyRefused]),
         Row(status: notFoundOrConflict, name: "not-found-or-conflict", meaning: "No such serial, profile or file; already revoked; an output file exists and --force was not given (HTTP 404, 409)",
             codes: [.notFound, .conflict]),
-        Row(status: unavailable, name: "unavailable", meaning: "Signet cannot be reached, or is unavailable after the retries HTTP 429 and 503 allow (Retry-After honoured, bounded); the HSM or store is down; a file cannot be written",
-            codes: [.unreachable, .keyCustody, .storage]),
+        Row(status: unavailable, name: "unavailable", meaning: "Signet cannot be reached or did not answer in time, or is still unavailable after the retries HTTP 429 and 503 allow (Retry-After honoured, bounded): rate limited, the HSM busy or down, the store down; a file cannot be written",
+            codes: [.unreachable, .keyCustody, .storage, .hsmBusy, .rateLimited]),
         Row(status: untrusted, name: "untrusted", meaning: "Something that must verify does not: a root fingerprint, a server's TLS certificate or returned chain against the bootstrapped root, a signature, a timestamp, the audit trail",
             codes: [.verificationFailed, .badSignature]),
     ]

@@ -106,12 +106,11 @@ public enum OutputFiles {
     }
 
     static func directoryOf(_ path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        return directory.isEmpty ? "." : directory
+        FilePathName.directory(of: path)
     }
 
     static func sibling(of path: String, suffix: String) -> String {
-        "\(directoryOf(path))/.\((path as NSString).lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).\(suffix)"
+        "\(directoryOf(path))/.\(FilePathName.lastComponent(of: path)).\(UInt32.random(in: 0...UInt32.max)).\(suffix)"
     }
 
     static func failure(_ what: String, hint: String = "") -> SignetError {

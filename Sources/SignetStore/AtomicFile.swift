@@ -6,8 +6,8 @@ import SignetCore
 /// one, never half of either, and a crash leaves at most a stray temporary file.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = "\(directory.isEmpty ? "." : directory)/.\((path as NSString).lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let directory = FilePathName.directory(of: path)
+        let temporary = "\(directory)/.\(FilePathName.lastComponent(of: path)).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
         guard fd >= 0 else { throw SignetError(.storage, "Cannot create \(temporary): \(String(cString: strerror(errno)))") }
         var ok = false
@@ -27,7 +27,7 @@ public enum AtomicFile {
         }
         guard rename(temporary, path) == 0 else { throw SignetError(.storage, "Cannot replace \(path): \(String(cString: strerror(errno)))") }
         ok = true
-        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        let dirFD = open(directory, O_RDONLY)
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)

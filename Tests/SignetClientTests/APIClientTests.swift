@@ -56,7 +56,7 @@ import Testing
         try await Self.withServer(always) { url in
             await #expect { try await APIClient(base: url, token: "sgt_x").get("/api/v1/profiles") } throws: { error in
                 let error = error as? SignetError
-                return error?.code == .unreachable && error?.reason.contains("after 4 attempts") == true && error?.reason.contains("rate_limited") == true
+                return error?.code == .rateLimited && ExitStatus.status(for: error!) == ExitStatus.unavailable && error?.reason.contains("after 4 attempts") == true && error?.reason.contains("rate_limited") == true
             }
         }
         #expect(always.requests == 4)
@@ -76,10 +76,13 @@ import Testing
         (.conflict, "conflict", .conflict),
         (.notFound, "something_new", .notFound),
         (.internalServerError, "internal_error", .internalError),
+        (.serviceUnavailable, "hsm_busy", .hsmBusy),
+        (.requestTimeout, "request_timeout", .unreachable),
     ])
     func errorMapping(status: HTTPResponse.Status, serverCode: String, expected: SignetError.Code) async throws {
         try await Self.withServer(Script([(status, [:], Self.error(serverCode, "the server's own words"))])) { url in
-            await #expect { try await APIClient(base: url, token: "sgt_x").post("/api/v1/certificates", [:]) } throws: { error in
+            // One attempt: retrying is retriesUnavailable's business.
+            await #expect { try await APIClient(base: url, token: "sgt_x", retry: RetryPolicy(attempts: 1)).post("/api/v1/certificates", [:]) } throws: { error in
                 let error = error as? SignetError
                 return error?.code == expected && error?.reason.contains("the server's own words") == true && error?.reason.contains(serverCode) == true
             }

@@ -12,7 +12,8 @@ import X509
     @Test("every error code has a row, statuses are 0-7 once each, and README.md prints exactly this table")
     func exitStatusTable() throws {
         let codes: [SignetError.Code] = [.malformedInput, .badSignature, .policyRefused, .notFound, .conflict, .forbidden, .unauthenticated,
-                                         .invalidConfiguration, .lintFailed, .keyCustody, .storage, .unreachable, .verificationFailed, .internalError]
+                                         .invalidConfiguration, .lintFailed, .keyCustody, .storage, .unreachable, .verificationFailed, .internalError,
+                                         .hsmBusy, .rateLimited]
         for code in codes { #expect(ExitStatus.knownCodes.contains(code), "\(code) has no row") }
         #expect(ExitStatus.table.map(\.status) == Array(0...7))
         #expect(ExitStatus.status(for: SignetError(.verificationFailed, "x")) == 7)
@@ -23,9 +24,10 @@ import X509
         let rows = readme[start.upperBound..<end.lowerBound].split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| Status") }
         let documented = rows.map { row -> String in
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            return "\(cells[0]) \(cells[1])"
+            return "\(cells[0]) \(cells[1]) \(cells.count > 3 ? cells[3] : "")"
         }
-        #expect(documented == ExitStatus.table.map { "\($0.status) `\($0.name)`" }, "README.md's exit-status table differs from ExitStatus.table")
+        #expect(documented == ExitStatus.table.map { "\($0.status) `\($0.name)` " + $0.codes.map { "`\($0.name)`" }.joined(separator: ", ") },
+                "README.md's exit-status table differs from ExitStatus.table")
     }
 
     @Test("Retry-After: seconds or an HTTP-date; waits double without one; only 429 and 503; bounded")
@@ -144,6 +146,19 @@ import X509
         #expect(FileManager.default.contents(atPath: certificate) == Data("new".utf8))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "temporary or backup files left: \(leftovers)")
+    }
+
+    @Test("paths split without Foundation (which traps on one-character names): directory and name of bare, nested and rooted paths", arguments: [
+        ("x", ".", "x"), ("dev", ".", "dev"), ("a/x", "a", "x"), ("/x", "/", "x"), ("out/dir/dev.crt", "out/dir", "dev.crt"), ("./y", ".", "y"),
+    ])
+    func pathNames(path: String, directory: String, name: String) throws {
+        #expect(FilePathName.directory(of: path) == directory)
+        #expect(FilePathName.lastComponent(of: path) == name)
+        // And a one-character file is written beside itself, not trapped on.
+        let work = TestEnvironment.temporaryDirectory("names")
+        let target = work + "/" + name
+        try OutputFiles.write([.init(path: target, bytes: [1], mode: 0o644)], overwrite: false)
+        #expect(FileManager.default.contents(atPath: target) == Data([1]))
     }
 
     @Test("keystore passwords come from SIGNET_P12_PASSWORD and must be printable ASCII (what Java opens)")

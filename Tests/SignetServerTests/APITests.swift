@@ -146,7 +146,7 @@ import X509
     func revokeOwn() async throws {
         let f = try await Self.fixture()
         let admin = Principal(name: "root", role: .admin, team: nil)
-        let teammate = try await f.services.tokens.create(role: .developer, team: "payments", name: "bob", expiresIn: nil, by: admin).0
+        let teammate = try await f.services.tokens.create(role: .developer, team: "payments", name: "bob", by: admin).0
         try await f.app.test(.router) { client in
             func issue(_ token: String) async throws -> String {
                 let r = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(token),
