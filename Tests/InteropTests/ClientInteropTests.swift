@@ -73,10 +73,11 @@ import Testing
 
     static let people: [String: [String]] = [
         "alice": ["--role", "developer", "--team", "payments"], "bob": ["--role", "developer", "--team", "payments"],
-        "ops": ["--role", "admin"],
+        "ops": ["--role", "admin"], "eve": ["--role", "auditor"],
+        "pipeline": ["--role", "ci", "--team", "payments"],
     ]
 
-    @Test("a developer's laptop: bootstrap, request with --p12, osslsigncode and jarsigner with Signet's TSA, renew when due, revoke its own only")
+    @Test("a developer's laptop: bootstrap, request with --p12, osslsigncode and jarsigner with Signet's TSA, openssl ts fed by /tsa/chain.pem, renew when due, revoke its own only")
     func laptop() throws {
         let s = try Self.setup(tokens: Self.people)
         defer { s.server.stop() }
@@ -136,6 +137,28 @@ import Testing
         let jarVerify = try ProcessRunner.run("jarsigner", ["-verify", "-verbose", "-certs", s.path("app-signed.jar")])
         #expect(jarVerify.output.contains("jar verified."), "\(jarVerify.output)")
         #expect(jarVerify.output.contains("Timestamped by \"CN=Signet Timestamp Authority 1"), "\(jarVerify.output)")
+
+        // A relying party with nothing but HTTP: the root and the TSA's chain from Signet feed `openssl ts -verify`.
+        // The query asks for no certificate in the token, so the TSA's own certificate must come from /tsa/chain.pem.
+        let servedRoot = s.path("served-root.pem"), tsaChain = s.path("tsa-chain.pem")
+        try OpenSSL.check(ProcessRunner.run("curl", ["-sf", s.url + "/ca/root.pem", "-o", servedRoot]), "curl /ca/root.pem")
+        try OpenSSL.check(ProcessRunner.run("curl", ["-sf", s.url + "/tsa/chain.pem", "-o", tsaChain]), "curl /tsa/chain.pem")
+        let servedFingerprint = try OpenSSL.check(ProcessRunner.run("openssl", ["x509", "-in", servedRoot, "-noout", "-fingerprint", "-sha256"]), "fingerprint").output
+        #expect(servedFingerprint.replacingOccurrences(of: ":", with: "").lowercased().contains(s.fingerprint), "\(servedFingerprint)")
+        try OpenSSL.check(ProcessRunner.run("openssl", ["ts", "-query", "-data", s.path("app.exe"), "-sha256", "-out", s.path("app.tsq")]), "ts -query")
+        try OpenSSL.check(ProcessRunner.run("curl", ["-sf", "-H", "Content-Type: application/timestamp-query", "--data-binary", "@" + s.path("app.tsq"),
+                                                     s.url + "/tsa", "-o", s.path("app.tsr")]), "curl /tsa")
+        let tsVerified = try ProcessRunner.run("openssl", ["ts", "-verify", "-data", s.path("app.exe"), "-in", s.path("app.tsr"), "-CAfile", servedRoot, "-untrusted", tsaChain])
+        #expect(tsVerified.output.contains("Verification: OK"), "\(tsVerified.output) \(tsVerified.stderr)")
+
+        // A CI runner: the release key stays in Signet's HSM; `signet sign` finds Signet and checks the timestamp
+        // by the bootstrapped URL and root alone (no --url, no home).
+        let ciSigned = try s.signet(["sign", "--release", "v9.0.0", "--in", "app.exe", "--out", "app.p7s", "--timestamp", "--json"], token: "pipeline")
+        #expect(ciSigned.status == 0, "\(ciSigned.stderr)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(ciSigned.stdout)) as? [String: Any])?["timestamped"] as? Bool == true, "\(ciSigned.output)")
+        let cms = try ProcessRunner.run("openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", s.path("app.p7s"), "-content", s.path("app.exe"),
+                                                    "-CAfile", servedRoot, "-purpose", "any", "-out", "/dev/null"])
+        #expect(cms.succeeded && cms.stderr.contains("Verification successful"), "\(cms.stderr)")
 
         // An existing --out is refused and nothing changes; --force replaces.
         let before = [s.read("dev.key"), s.read("dev.crt"), s.read("dev-chain.pem"), s.read("dev.p12")]
@@ -211,6 +234,8 @@ import Testing
         #expect(unknown.status == 3 && unknown.stderr.contains("unauthenticated"), "\(unknown.stderr)")
         let otherProfile = try s.signet(["request", "--profile", "ci-release", "--out", "x"], token: "alice")
         #expect(otherProfile.status == 3 && otherProfile.stderr.contains("prerelease-codesign"), "\(otherProfile.stderr)")
+        let auditor = try request([], token: "eve")
+        #expect(auditor.status == 3 && auditor.stderr.contains("may not request"), "\(auditor.stderr)")
 
         // 4: refused by the profile: longer than its 7-day maximum; an expired certificate to renew.
         let tooLong = try request(["--validity", "30d"])
@@ -247,6 +272,17 @@ import Testing
         let scripted = try request(["--validity", "30d", "--json"])
         let body = try JSONSerialization.jsonObject(with: Data(scripted.stdout)) as? [String: [String: Any]]
         #expect(body?["error"]?["code"] as? String == "policy_refused" && body?["error"]?["exit_status"] as? Int == 4, "\(scripted.output)")
+        try nothingWritten()
+
+        // With every refusal behind, the same request succeeds; a second is refused (5) until --force replaces all its files.
+        #expect(try request([]).status == 0)
+        let first = try ["x.key", "x.crt", "x-chain.pem"].map { try #require(s.read($0)) }
+        #expect(try request([]).status == 5)
+        #expect(try ["x.key", "x.crt", "x-chain.pem"].map { s.read($0) } == first)
+        let forced = try request(["--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let replaced = try ["x.key", "x.crt", "x-chain.pem"].map { try #require(s.read($0)) }
+        #expect(zip(first, replaced).allSatisfy { $0 != $1 })
     }
 
     @Test("HTTPS: bootstrap trusts by fingerprint; a TLS certificate from another CA is refused with the bootstrapped root alone, accepted with --root")

@@ -140,12 +140,20 @@ struct SignCommand: AsyncParsableCommand {
             let signed = try await ReleaseSigner(api: api).sign(content, release: release, timestampRoots: timestamp ? roots : nil)
             try AtomicFile.write(signed.der, to: out)
             if options.json {
-                try printJSON(["out": out, "release": release, "key_id": signed.keyID, "certificate_serial": signed.certificateSerial,
-                               "timestamped": "\(signed.timestamped)"])
+                try printJSON(Signed(out: out, release: release, keyId: signed.keyID, certificateSerial: signed.certificateSerial, timestamped: signed.timestamped))
             } else {
                 print("Signed \(input) with release \(release) key \(signed.keyID)\(timestamp ? " (timestamped)" : ""): \(out)")
             }
         }
+    }
+
+    /// `signet sign --json`.
+    struct Signed: Encodable {
+        let out: String
+        let release: String
+        let keyId: String
+        let certificateSerial: String
+        let timestamped: Bool
     }
 }
 
