@@ -22,10 +22,16 @@ import Testing
         return names.filter { $0.hasPrefix("signet-") && $0.hasSuffix(".tar.gz") }.sorted().last.map { directory + "/" + $0 }
     }()
 
+    /// Whether this process may mount in a private namespace (root, and not a container that forbids it).
+    static let canHide: Bool = {
+        guard getuid() == 0, ProcessRunner.which("unshare") != nil else { return false }
+        return (try? ProcessRunner.run("unshare", ["--mount", "--propagation", "private", "true"]).succeeded) == true
+    }()
+
     /// Runs `binary` with `arguments` with the toolchain's libraries hidden when possible (root), else as is.
     static func runWithoutSwift(_ binary: String, _ arguments: [String], directory: String) throws -> (ProcessResult, hidden: Bool) {
         let clean: [String: String?] = ["LD_LIBRARY_PATH": nil, "SIGNET_HSM_PIN": nil, "SIGNET_TOKEN": nil, "SIGNET_URL": nil]
-        if getuid() == 0, let libraries = toolchainLibraries, ProcessRunner.which("unshare") != nil {
+        if canHide, let libraries = toolchainLibraries {
             let empty = TestEnvironment.temporaryDirectory("empty")
             let quoted = ([binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
             let script = "mount --bind '\(empty)' '\(libraries)' && test ! -e '\(libraries)/libswiftCore.so' && exec \(quoted)"
@@ -50,7 +56,7 @@ import Testing
         try "sgt_00000000_placeholder\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
         let (unreachable, _) = try runWithoutSwift(binary, ["profiles", "--url", "http://127.0.0.1:9", "--token-file", "token"], directory: directory)
         #expect(unreachable.status == 6, "\(unreachable.stderr)", sourceLocation: sourceLocation)
-        if !hidden { print("DistributionTests: not root, so \(binary) ran with the toolchain's libraries in place; ldd alone judged it") }
+        if !hidden { print("DistributionTests: no private mount namespace here (not root, or forbidden), so \(binary) ran with the toolchain's libraries in place; ldd alone judged it") }
     }
 
     @Test("signet links the Swift runtime and Foundation in, and runs with the toolchain's libraries hidden")

@@ -96,7 +96,8 @@ extension CACommand {
             commandName: "bootstrap",
             abstract: "Trust a Signet: fetch its root from URL, check its SHA-256 fingerprint, and store URL and root in the client configuration.",
             discussion: """
-                The configuration is $SIGNET_CONFIG (a file, or a directory holding config.yaml), else                 $XDG_CONFIG_HOME/signet/config.yaml, else ~/.config/signet/config.yaml. A wrong fingerprint stores nothing.
+                The configuration is $SIGNET_CONFIG (a file, or a directory holding config.yaml), else \
+                $XDG_CONFIG_HOME/signet/config.yaml, else ~/.config/signet/config.yaml. A wrong fingerprint stores nothing.
                 """)
 
         @Option(help: "Signet's URL, e.g. https://signet.example.com.")
