@@ -87,6 +87,12 @@ func describe(_ error: any Error) -> String { CommandLineOutput.describe(error) 
 /// JSON output with stable key order and snake_case keys.
 func printJSON<T: Encodable>(_ value: T) throws { try CommandLineOutput.printJSON(value) }
 
+/// A JSON object as the server sent it (`revoke`, `release-key` over HTTP), with the same layout as ``printJSON(_:)``.
+func printJSONObject(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
+
 func readFile(_ path: String, what: String) throws -> [UInt8] { try CommandLineOutput.readFile(path, what: what) }
 
 extension Date {

@@ -185,8 +185,10 @@ import Testing
         let bobs = try s.signet(["revoke", newSerial, "--reason", "keyCompromise"], token: "bob")
         #expect(bobs.status == 3 && bobs.stderr.contains("forbidden"), "\(bobs.stderr)")
         #expect(try s.host(["show", newSerial, "--json"]).output.contains("\"status\" : \"valid\""))
-        let own = try s.signet(["revoke", newSerial, "--reason", "superseded"], token: "alice")
+        let own = try s.signet(["revoke", newSerial, "--reason", "superseded", "--json"], token: "alice")
         #expect(own.status == 0, "\(own.stderr)")
+        let revokedRecord = try JSONSerialization.jsonObject(with: Data(own.stdout)) as? [String: Any]
+        #expect(revokedRecord?["serial"] as? String == newSerial && revokedRecord?["status"] as? String == "revoked", "\(own.output)")
         #expect(try s.host(["show", newSerial, "--json"]).output.contains("\"status\" : \"revoked\""))
         // Renewing a revoked certificate is refused.
         #expect(try s.signet(["renew", "dev.crt", "--key", "dev.key"], token: "alice").status == 4)

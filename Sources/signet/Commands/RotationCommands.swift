@@ -79,7 +79,7 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
                 let api = try APIClient(base: server.url, token: token, trust: server.trust)
                 let key = try await api.post("/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", [:])
                 if options.json {
-                    try printJSON(key.mapValues { "\($0)" })
+                    try printJSONObject(key)
                 } else {
                     print("Key \(key["key_id"] ?? "?") for release \(release) (team \(key["team"] ?? "?")), certificate \(key["serial"] ?? "?") valid until \(key["not_after"] ?? "?")")
                     print(key["certificate"] as? String ?? "")
@@ -154,28 +154,5 @@ struct SignCommand: AsyncParsableCommand {
         let keyId: String
         let certificateSerial: String
         let timestamped: Bool
-    }
-}
-
-/// Where the Signet server is, for commands that talk to it: `--url`, else `$SIGNET_URL`, else the
-/// home's base_url, else the URL `signet ca bootstrap` stored; and, when a root was bootstrapped, that
-/// root as the trust for HTTPS and timestamps (as `signet request` has it).
-enum ServerURL {
-    struct Server {
-        let url: String
-        let trust: TLSTrust
-        let roots: [Certificate]
-    }
-
-    static func resolve(_ explicit: String?, home: String) throws -> Server {
-        let environment = ProcessInfo.processInfo.environment
-        let configuration = (try? ClientConfiguration.path(environment: environment)).flatMap { try? ClientConfiguration.load(from: $0) }
-        var base = explicit ?? environment["SIGNET_URL"]
-        if base == nil, let opened = try? SignetHome.open(home) { base = opened.config.baseURL }
-        guard let base = base ?? configuration?.url else {
-            throw SignetError.malformed("No Signet URL: pass --url, set SIGNET_URL, or run `signet ca bootstrap` once")
-        }
-        let roots = configuration.map { [$0.root] } ?? []
-        return Server(url: try AuthorityURLs(baseURL: base).baseURL, trust: roots.isEmpty ? .system : .roots(roots), roots: roots)
     }
 }
