@@ -212,9 +212,10 @@ let package = Package(
         .testTarget(
             name: "SignetClientTests",
             dependencies: [
-                "SignetClient", "SignetTestSupport",
+                "SignetClient", "SignetCore", "SignetTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
