@@ -50,8 +50,8 @@ public enum TestEnvironment {
         while true {
             let result = try ProcessRunner.run("pkcs11-tool", full, environment: ["SOFTHSM2_CONF": softhsmConf, "SIGNET_TEST_PIN": pin])
             attempt += 1
-            if result.status != 0, attempt < 8, (result.stderr + result.output).contains("No slot with token named") {
-                usleep(250_000)
+            if result.status != 0, attempt < 20, (result.stderr + result.output).contains("No slot with token named") {
+                usleep(500_000)
                 continue
             }
             return try OpenSSL.check(result, "pkcs11-tool \(arguments.first ?? "")").output
