@@ -126,6 +126,10 @@ import CPKCS11
     @Test("a missing module path and an unknown token are clear errors")
     func missingModuleAndToken() throws {
         #expect { try PKCS11Module.load(path: "/nonexistent/libpkcs11.so") } throws: { ($0 as? HSMError)?.code == .moduleNotLoadable }
+        // The shared configuration first: SoftHSM2 reads SOFTHSM2_CONF once, at the process's first
+        // load, and a load without it put every in-process test token into the system's token
+        // directory, where pkcs11-tool run with the test configuration could not find them.
+        _ = TestEnvironment.softhsmConf
         let module = try PKCS11Module.load(path: Self.modulePath)
         #expect { try HSMSessionPool(module: module, tokenLabel: "no-such-token", pin: "x", size: 1) } throws: { ($0 as? HSMError)?.code == .tokenNotFound }
     }

@@ -35,27 +35,16 @@ public enum TestEnvironment {
         return conf
     }()
 
-    /// Runs pkcs11-tool as a logged-in user on an in-process test home's token, beside this process.
-    ///
-    /// The shared token directory is written by many tests of this process at once; a pkcs11-tool started
-    /// while SoftHSM2 here is rewriting files of that directory now and then enumerates the slots without
-    /// this token ("No slot with token named …"). That is a race between two SoftHSM2 instances over one
-    /// directory, not something a Signet home meets (one home, one token directory), so the call is retried
-    /// a few times on exactly that message.
+    /// Runs pkcs11-tool as a logged-in user on an in-process test home's token, beside this process:
+    /// an independent reader of the token directory this process's SoftHSM2 writes. (Every in-process
+    /// load of SoftHSM2 must read ``softhsmConf`` first; otherwise SoftHSM2 settles on the system's
+    /// token directory and pkcs11-tool finds no such token.)
     @discardableResult
     public static func pkcs11Tool(_ arguments: [String], home: String, tokenLabel: String) throws -> String {
         let pin = try String(contentsOfFile: home + "/hsm.pin", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let full = ["--module", "/usr/lib/softhsm/libsofthsm2.so", "--token-label", tokenLabel, "--login", "--pin", "env:SIGNET_TEST_PIN"] + arguments
-        var attempt = 0
-        while true {
-            let result = try ProcessRunner.run("pkcs11-tool", full, environment: ["SOFTHSM2_CONF": softhsmConf, "SIGNET_TEST_PIN": pin])
-            attempt += 1
-            if result.status != 0, attempt < 20, (result.stderr + result.output).contains("No slot with token named") {
-                usleep(500_000)
-                continue
-            }
-            return try OpenSSL.check(result, "pkcs11-tool \(arguments.first ?? "")").output
-        }
+        let result = try ProcessRunner.run("pkcs11-tool", full, environment: ["SOFTHSM2_CONF": softhsmConf, "SIGNET_TEST_PIN": pin])
+        return try OpenSSL.check(result, "pkcs11-tool \(arguments.first ?? "")").output
     }
 
     /// A fresh directory for one test.
