@@ -32,7 +32,7 @@ public struct LocalKey: Sendable {
 
     /// A key from PEM: PKCS #8 (`PRIVATE KEY`), SEC 1 (`EC PRIVATE KEY`) or PKCS #1 (`RSA PRIVATE KEY`).
     public static func read(pem text: String, file: String) throws -> LocalKey {
-        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        if text.contains("BEGIN ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
             throw SignetError.malformed("\(file) is encrypted; Signet reads unencrypted keys only (openssl pkey -in \(file) -out plain.key)")
         }
         if let key = try? P256.Signing.PrivateKey(pemRepresentation: text) {

@@ -110,7 +110,11 @@ import X509
         let legacy = try OpenSSL.check(ProcessRunner.run("openssl", traditional), "legacy form").output
         #expect(legacy.contains(algorithm.isEC ? "BEGIN EC PRIVATE KEY" : "BEGIN RSA PRIVATE KEY"))
         #expect(try LocalKey.read(pem: legacy, file: "legacy.pem").algorithm == algorithm)
-        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        // A real encrypted PKCS #8 key, made by openssl in the test's temporary directory.
+        let encrypted = try OpenSSL.check(ProcessRunner.run("openssl", ["pkcs8", "-topk8", "-in", directory + "/k.pem", "-v2", "aes-256-cbc",
+                                                                       "-passout", "env:SIGNET_TEST_KEY_PASS"],
+                                                            environment: ["SIGNET_TEST_KEY_PASS": "correct horse"]), "pkcs8 -topk8").output
+        #expect(encrypted.contains("ENCRYPTED PRIVATE KEY"))
         #expect { try LocalKey.read(pem: encrypted, file: "e.pem") } throws: { ($0 as? SignetError)?.reason.contains("encrypted") == true }
         #expect { try LocalKey.generate(.rsa2048) } throws: { ($0 as? SignetError)?.code == .policyRefused }
     }
