@@ -38,8 +38,8 @@ public final class AuthFailureThrottle: Sendable {
     }
 
     private struct Bucket {
-        var allowance: Double
-        var updated: Date
+        var tokens: TokenBucket
+        /// The last failure was over the allowance (a throttled spell is under way).
         var throttled: Bool
     }
 
@@ -56,16 +56,14 @@ public final class AuthFailureThrottle: Sendable {
     /// Counts one failed authentication from `client` (an address) at `now`.
     public func recordFailure(from client: String, at now: Date) -> Verdict {
         buckets.withLock { buckets in
-            var bucket = buckets.value(for: client).map { refilled($0, at: now) } ?? Bucket(allowance: Double(policy.burst), updated: now, throttled: false)
+            var bucket = buckets.value(for: client) ?? Bucket(tokens: TokenBucket(burst: policy.burst, at: now), throttled: false)
             let verdict: Verdict
-            if bucket.allowance >= 1 {
-                bucket.allowance -= 1
+            if let wait = bucket.tokens.take(burst: policy.burst, perSecond: policy.perSecond, at: now) {
+                verdict = .throttled(retryAfterSeconds: wait, startsSpell: !bucket.throttled)
+                bucket.throttled = true
+            } else {
                 bucket.throttled = false
                 verdict = .audit
-            } else {
-                let wait = Int(((1 - bucket.allowance) / policy.perSecond).rounded(.up))
-                verdict = .throttled(retryAfterSeconds: max(1, wait), startsSpell: !bucket.throttled)
-                bucket.throttled = true
             }
             buckets.set(bucket, for: client, cost: 1)
             return verdict
@@ -74,12 +72,4 @@ public final class AuthFailureThrottle: Sendable {
 
     /// How many addresses are remembered (for tests and metrics).
     public var trackedClients: Int { buckets.withLock { $0.count } }
-
-    private func refilled(_ bucket: Bucket, at now: Date) -> Bucket {
-        var bucket = bucket
-        let elapsed = max(0, now.timeIntervalSince(bucket.updated))
-        bucket.allowance = min(Double(policy.burst), bucket.allowance + elapsed * policy.perSecond)
-        bucket.updated = now
-        return bucket
-    }
 }

@@ -41,13 +41,8 @@ public final class ClientRateLimiter: Sendable {
         public var isOff: Bool { perSecond == 0 }
     }
 
-    private struct Bucket {
-        var allowance: Double
-        var updated: Date
-    }
-
     public let policy: Policy
-    private let buckets: Mutex<BoundedCache<String, Bucket>>
+    private let buckets: Mutex<BoundedCache<String, TokenBucket>>
 
     public init(policy: Policy = .standard) {
         self.policy = policy
@@ -60,17 +55,8 @@ public final class ClientRateLimiter: Sendable {
         guard !policy.isOff else { return nil }
         let key = Self.clientKey(client)
         return buckets.withLock { buckets -> Int? in
-            var bucket = buckets.value(for: key) ?? Bucket(allowance: Double(policy.burst), updated: now)
-            let elapsed = max(0, now.timeIntervalSince(bucket.updated))
-            bucket.allowance = min(Double(policy.burst), bucket.allowance + elapsed * policy.perSecond)
-            bucket.updated = now
-            let verdict: Int?
-            if bucket.allowance >= 1 {
-                bucket.allowance -= 1
-                verdict = nil
-            } else {
-                verdict = max(1, Int(((1 - bucket.allowance) / policy.perSecond).rounded(.up)))
-            }
+            var bucket = buckets.value(for: key) ?? TokenBucket(burst: policy.burst, at: now)
+            let verdict = bucket.take(burst: policy.burst, perSecond: policy.perSecond, at: now)
             buckets.set(bucket, for: key, cost: 1)
             return verdict
         }

@@ -20,6 +20,8 @@ struct ReleaseController {
         let rotate: Bool?
     }
 
+    /// A release key as the API shows it: made or found by `POST …/releases/<release>/key` (with
+    /// `created`) and listed by `GET /api/v1/keys` (without).
     struct KeyBody: Encodable {
         let keyId: String
         let release: String
@@ -29,7 +31,13 @@ struct ReleaseController {
         let certificate: String
         let chain: [String]
         let notAfter: Date
-        let created: Bool
+        let created: Bool?
+
+        init(_ key: ReleaseKey, release: String, created: Bool? = nil) {
+            (keyId, self.release, team, algorithm) = (key.key.id, release, key.key.team, key.key.algorithm.rawValue)
+            (serial, certificate, chain) = (key.certificate.serial, PEM.encode(key.certificateValue.derBytes), key.chain.map { PEM.encode($0.derBytes) })
+            (notAfter, self.created) = (key.certificate.notAfter, created)
+        }
     }
 
     @Sendable func releaseKey(_ request: Request, context: SignetRequestContext) async throws -> Response {
@@ -41,28 +49,14 @@ struct ReleaseController {
             rotate = rotate || (body.rotate ?? false)
         }
         let (key, created) = try await services.releases.key(release: release, by: principal, rotate: rotate)
-        return try JSONBody.response(KeyBody(
-            keyId: key.key.id, release: release, team: key.key.team, algorithm: key.key.algorithm.rawValue, serial: key.certificate.serial,
-            certificate: PEM.encode(key.certificateValue.derBytes), chain: key.chain.map { PEM.encode($0.derBytes) },
-            notAfter: key.certificate.notAfter, created: created), status: created ? .created : .ok)
-    }
-
-    struct ListedKey: Encodable {
-        let keyId: String
-        let release: String
-        let team: String?
-        let algorithm: String
-        let serial: String
-        let certificate: String
-        let chain: [String]
-        let notAfter: Date
+        return try JSONBody.response(KeyBody(key, release: release, created: created), status: created ? .created : .ok)
     }
 
     struct KeyListBody: Encodable {
         /// The team whose keys are listed; absent when an admin without a team lists every team's.
         let team: String?
         let principal: String
-        let keys: [ListedKey]
+        let keys: [KeyBody]
     }
 
     @Sendable func list(_ request: Request, context: SignetRequestContext) async throws -> Response {
@@ -74,11 +68,7 @@ struct ReleaseController {
         let keys = try await services.releases.usableKeys(by: principal, team: team, release: params["release"].map(String.init))
         return try JSONBody.response(KeyListBody(
             team: team ?? principal.team, principal: principal.name,
-            keys: keys.map { key in
-                ListedKey(keyId: key.key.id, release: key.key.release ?? "", team: key.key.team, algorithm: key.key.algorithm.rawValue,
-                          serial: key.certificate.serial, certificate: PEM.encode(key.certificateValue.derBytes),
-                          chain: key.chain.map { PEM.encode($0.derBytes) }, notAfter: key.certificate.notAfter)
-            }))
+            keys: keys.map { KeyBody($0, release: $0.key.release ?? "") }))
     }
 
     struct SignRequest: Decodable {
