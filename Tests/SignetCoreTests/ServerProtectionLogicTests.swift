@@ -62,6 +62,30 @@ import Testing
         #expect(admitted >= 18)
     }
 
+    @Test("a queue that goes away has waited for its threads to end, their per-thread cleanup included (a token library's exit handlers would race it)")
+    func signingQueueJoinsItsThreads() throws {
+        // A thread-local value whose destructor counts, as OpenSSL (inside SoftHSM2) keeps per-thread state.
+        var key = pthread_key_t()
+        #expect(pthread_key_create(&key, { _ in threadCleanups.add() }) == 0)
+        defer { pthread_key_delete(key) }
+        let before = threadCleanups.value
+        var queue: SigningQueue? = SigningQueue(settings: .init(threads: 3, capacity: 16))
+        let ready = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
+        // Three jobs at once, so each of the three threads sets its own value.
+        for _ in 0..<3 {
+            #expect(queue?.trySubmit {
+                pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+                ready.signal()
+                gate.wait()
+            } == true)
+        }
+        for _ in 0..<3 { ready.wait() }
+        for _ in 0..<3 { gate.signal() }
+        queue = nil
+        // No waiting here: when the queue's deinit returns, every thread has run its cleanup.
+        #expect(threadCleanups.value - before == 3)
+    }
+
     // MARK: ClientRateLimiter
 
     @Test("a client gets its burst, then waits for its allowance; clients are counted apart, IPv6 per /64, and 0 per second means off")
@@ -151,3 +175,7 @@ private final class Tally: Sendable {
     func add() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
+
+/// Thread-exit destructors counted by ``ServerProtectionLogicTests/signingQueueJoinsItsThreads()``; a C
+/// callback cannot capture, so the tally is global.
+private let threadCleanups = Tally()

@@ -85,6 +85,16 @@ public final class SigningQueue: Sendable {
     /// Jobs refused because the queue was full, since start.
     public var refused: Int { workers.refused }
 
+    /// What a new signing thread needs, passed through `pthread_create`'s context pointer.
+    private final class WorkerStart {
+        let workers: Workers
+        let name: String
+        init(workers: Workers, name: String) {
+            self.workers = workers
+            self.name = name
+        }
+    }
+
     /// The threads and their queue. A separate object, so the threads never keep the queue alive:
     /// when the queue goes, its threads finish what is queued and end.
     private final class Workers: @unchecked Sendable {
@@ -128,24 +138,65 @@ public final class SigningQueue: Sendable {
             return true
         }
 
+        /// Lets the threads finish what is queued, then waits until each has ended, thread-exit
+        /// cleanup included. A thread still ending while the process exits races the token library's
+        /// exit handlers: SoftHSM2's OpenSSL frees each thread's state from that thread's exit and
+        /// all of it from `exit()`, and the two together are a double free that aborts `signet init`
+        /// about once in 800 runs. (Called from one of its own threads, it cannot wait for itself:
+        /// those threads are detached instead.)
         func close() {
             condition.lock()
             closed = true
             condition.broadcast()
+            let running = threads
+            threads = []
             condition.unlock()
+            let current = pthread_self()
+            for thread in running {
+                if pthread_equal(thread, current) != 0 {
+                    pthread_detach(thread)
+                } else {
+                    pthread_join(thread, nil)
+                }
+            }
         }
+
+        /// The queue's threads, to wait for in ``close()``.
+        private var threads: [pthread_t] = []
 
         private func spawn(number: Int) {
-            let thread = Thread { [self] in
-                // Named from inside: Foundation on Linux ignores a name set before start.
-                Thread.current.name = "signet-hsm-\(number)"
-                work()
+            let start = WorkerStart(workers: self, name: "signet-hsm-\(number)")
+            var attributes = pthread_attr_t()
+            pthread_attr_init(&attributes)
+            defer { pthread_attr_destroy(&attributes) }
+            pthread_attr_setstacksize(&attributes, 1 << 20)
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(start).toOpaque()
+            let created = pthread_create(&thread, &attributes, { context in
+                let start = Unmanaged<WorkerStart>.fromOpaque(context!).takeRetainedValue()
+                Thread.current.name = start.name  // Foundation names the running pthread
+                start.workers.work()
+                return nil
+            }, context)
+            guard created == 0 else {
+                // No thread: the jobs wait for the other threads, and the next submit tries again.
+                Unmanaged<WorkerStart>.fromOpaque(context).release()
+                condition.lock()
+                started -= 1
+                condition.unlock()
+                return
             }
-            thread.stackSize = 1 << 20
-            thread.start()
+            condition.lock()
+            if closed {
+                condition.unlock()
+                pthread_join(thread, nil)
+            } else {
+                threads.append(thread)
+                condition.unlock()
+            }
         }
 
-        private func work() {
+        func work() {
             condition.lock()
             while true {
                 while head == jobs.count && !closed { condition.wait() }
@@ -168,3 +219,4 @@ public final class SigningQueue: Sendable {
         }
     }
 }
+
