@@ -64,6 +64,7 @@ public enum SignetApplication {
         PublicController(services: services, metrics: metrics).register(&table, router)
         RevocationController(services: services, metrics: protocolMetrics).register(&table, router)
         TimestampController(services: services, metrics: protocolMetrics).register(&table, router)
+        IdentityController(services: services).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         ProfileController(services: services).register(&table, api)
