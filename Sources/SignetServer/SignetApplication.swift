@@ -121,7 +121,8 @@ public enum SignetApplication {
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250), logger: logger),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
                 AuditCheckpointService(services: services, interval: settings.auditCheckpointInterval, logger: logger),
-            ] + (settings.reload.map { [ReloadOnHangup(reload: $0, logger: logger)] } ?? []) + extraServices,
+            ] + (settings.reload.map { [ReloadOnHangup(reload: $0, logger: logger)] as [any Service] } ?? [])
+              + (services.identity.map { [JWKSRefreshService(identity: $0, interval: .seconds(60), logger: logger)] as [any Service] } ?? []) + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }

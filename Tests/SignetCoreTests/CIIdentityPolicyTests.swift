@@ -238,7 +238,7 @@ import X509
       ])
     func refusals(_ yaml: String, _ location: String, _ reason: String) {
         let error = #expect(throws: SignetError.self) { try CIIdentityPolicyParser.parse(yaml: yaml, file: "p.yaml") }
-        #expect(error?.code == .configuration)
+        #expect(error?.code == .invalidConfiguration)
         #expect(error?.reason.hasPrefix(location) == true, "\(error?.reason ?? "")")
         #expect(error?.reason.contains(reason) == true, "\(error?.reason ?? "")")
     }

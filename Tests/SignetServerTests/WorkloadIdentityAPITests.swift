@@ -118,7 +118,8 @@ import X509
                 let signed = try await client.execute(uri: "/api/v1/keys/\(keyID)/sign", method: .post, headers: API.headers(token),
                                                       body: ReleaseSigningAPITests.signBody(digest))
                 #expect(signed.status == .ok, "\(String(buffer: signed.body))")
-                let signature = try #require(Data(base64Encoded: try #require(API.body(signed)["signature"] as? String)))
+                let signatureText = try #require(API.body(signed)["signature"] as? String)
+                let signature = try #require(Data(base64Encoded: signatureText))
                 #expect(certificate.publicKey.isValidSignature(Array(signature), for: Array("artifact".utf8), signatureAlgorithm: .ecdsaWithSHA256))
 
                 // signet list --repository and the API's filter find it.
@@ -215,10 +216,9 @@ import X509
             let (token, release) = try input.token(issuer)
             let (status, code, action) = input.expected
             // A release key made beforehand with a good token, to show that signing with it is refused too.
-            var keyID = ""
-            try await f.app.test(.router) { client in
+            let keyID = try await f.app.test(.router) { client in
                 let good = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
-                keyID = try #require(API.body(good)["key_id"] as? String)
+                return try #require(API.body(good)["key_id"] as? String)
             }
             let before = try await Self.issued(f)
             let auditedBefore = try await Self.audit(f, action).count
@@ -314,7 +314,8 @@ import X509
             let clock = ManualClock(Date())
             let f = try await Self.fixture(issuer, clock: clock)
             try await f.app.test(.router) { client in
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .created)
+                let answer1 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer1.status == .created, "\(String(buffer: answer1.body))")
                 #expect(issuer.jwksFetches == 1)
                 // The issuer rolls its key and drops the old one; the next token names the new kid.
                 clock.advance(by: 61)
@@ -332,7 +333,8 @@ import X509
                 try issuer.rotate(dropOld: true)
                 API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()), .unauthorized, "oidc_unknown_key")
                 clock.advance(by: 61)
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .ok)
+                let answer2 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer2.status == .ok, "\(String(buffer: answer2.body))")
                 #expect(issuer.jwksFetches == 3)
             }
         }
@@ -344,11 +346,13 @@ import X509
             let clock = ManualClock(Date())
             let f = try await Self.fixture(issuer, clock: clock)
             try await f.app.test(.router) { client in
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .created)
+                let answer3 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer3.status == .created, "\(String(buffer: answer3.body))")
                 issuer.setDown(true)
                 // Past the periodic refresh (15 min): the refetch fails, the cached key still answers.
                 clock.advance(by: 16 * 60)
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .ok)
+                let answer4 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer4.status == .ok, "\(String(buffer: answer4.body))")
             }
             // A Signet that never had the keys cannot verify anything: 503 with a clear message.
             let cold = try await Self.fixture(issuer, clock: clock)
@@ -361,7 +365,8 @@ import X509
                 // Back up: the next try (after the 10 s back-off) works without a restart.
                 issuer.setDown(false)
                 clock.advance(by: 11)
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .created)
+                let answer5 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer5.status == .created, "\(String(buffer: answer5.body))")
             }
             #expect(try await Self.issued(cold).releaseKeys == 1)
         }
@@ -374,7 +379,8 @@ import X509
             let lenient = try await Self.fixture(issuer)
             let strict = try await Self.fixture(issuer, settings: OIDCIssuerSettings(issuer: issuer.url, audience: "signet", clockSkew: 10))
             try await lenient.app.test(.router) { client in
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: token).status == .created)
+                let answer6 = try await Self.releaseKey(client, "v2.0.0", bearer: token)
+                #expect(answer6.status == .created, "\(String(buffer: answer6.body))")
             }
             try await strict.app.test(.router) { client in
                 API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: token), .unauthorized, "oidc_token_expired")
@@ -389,7 +395,8 @@ import X509
             try await f.app.test(.router) { client in
                 API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()), .unauthorized, "oidc_algorithm_refused")
                 issuer.useEC()
-                #expect(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()).status == .created)
+                let answer7 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer7.status == .created, "\(String(buffer: answer7.body))")
             }
             #expect(issuer.jwksFetches == 1)
         }
@@ -401,6 +408,43 @@ import X509
             let f = try await API.fixture()
             try await f.app.test(.router) { client in
                 API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken()), .unauthorized, "oidc_unknown_issuer")
+            }
+        }
+    }
+}
+
+extension WorkloadIdentityAPITests {
+    @Test("the periodic refresh fetches a key set once it is older than the issuer's refresh interval, and keeps it when the issuer is down")
+    func periodicRefresh() async throws {
+        try await TestOIDCIssuer().run { issuer in
+            let clock = ManualClock(Date())
+            let f = try await Self.fixture(issuer, clock: clock)
+            let identity = try #require(f.services.identity)
+            let issuers = Array(identity.verifier.issuers.values)
+            #expect(await identity.verifier.keys.refreshStale(issuers).isEmpty)
+            #expect(issuer.jwksFetches == 1)
+            // Fresh: nothing to do.
+            clock.advance(by: 60)
+            #expect(await identity.verifier.keys.refreshStale(issuers).isEmpty)
+            #expect(issuer.jwksFetches == 1)
+            // Past the 15-minute refresh: fetched again; a key the issuer stopped publishing is then refused.
+            let retired = try issuer.githubToken()
+            try issuer.rotate(dropOld: true)
+            clock.advance(by: 15 * 60)
+            #expect(await identity.verifier.keys.refreshStale(issuers).isEmpty)
+            #expect(issuer.jwksFetches == 2)
+            try await f.app.test(.router) { client in
+                API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: retired), .unauthorized, "oidc_unknown_key")
+                let answer8 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer8.status == .created, "\(String(buffer: answer8.body))")
+            }
+            // The issuer down at the next refresh: reported, and the cached keys keep answering.
+            issuer.setDown(true)
+            clock.advance(by: 16 * 60)
+            #expect(await identity.verifier.keys.refreshStale(issuers)[issuer.url] != nil)
+            try await f.app.test(.router) { client in
+                let answer9 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(answer9.status == .ok, "\(String(buffer: answer9.body))")
             }
         }
     }

@@ -26,7 +26,8 @@ public final class TestOIDCIssuer: @unchecked Sendable {
 
         public static func rsa(kid: String) throws -> Key {
             let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-            let (modulus, exponent) = try key.publicKey.getKeyPrimitives()
+            let primitives = try key.publicKey.getKeyPrimitives()
+            let (modulus, exponent) = (primitives.modulus, primitives.publicExponent)
             return Key(kid: kid, alg: "RS256", rsa: key, ec: nil,
                        jwk: ["kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": modulus.base64URLEncoded, "e": exponent.base64URLEncoded],
                        publicKeyPEM: key.publicKey.pemRepresentation)

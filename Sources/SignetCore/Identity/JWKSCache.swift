@@ -90,9 +90,32 @@ public actor JWKSCache {
         }
     }
 
-    /// Fetches every issuer's set that is due (used at start-up, so the first token finds keys ready).
+    /// Fetches every issuer's set (used at start-up, so the first token finds keys ready).
     public func prefetch(_ issuers: [OIDCIssuerSettings]) async {
         for issuer in issuers { _ = try? await fetch(issuer) }
+    }
+
+    /// The periodic refresh (the server calls it every minute): fetches again each issuer whose set is
+    /// older than its refresh interval, or that has none yet (past the back-off), so keys an issuer
+    /// retired stop being accepted even when no token names a new `kid`. A failure keeps the cached
+    /// set; the failures are returned, by issuer, for the log.
+    @discardableResult
+    public func refreshStale(_ issuers: [OIDCIssuerSettings]) async -> [String: String] {
+        var failures: [String: String] = [:]
+        for issuer in issuers {
+            let now = clock.now()
+            let name = issuer.issuer
+            let sinceAttempt = lastAttempt[name].map { now.timeIntervalSince($0) } ?? .infinity
+            let due: Bool
+            if let entry = entries[name] {
+                due = now.timeIntervalSince(entry.fetchedAt) >= issuer.refreshInterval && sinceAttempt >= Self.unknownKeyRefetchInterval
+            } else {
+                due = sinceAttempt >= Self.emptyRetryInterval
+            }
+            guard due else { continue }
+            do { try await fetch(issuer) } catch { failures[name] = "\(error)" }
+        }
+        return failures
     }
 
     func unavailable(_ issuer: OIDCIssuerSettings) -> SignetError {

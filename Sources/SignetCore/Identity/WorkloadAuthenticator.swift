@@ -20,6 +20,11 @@ public struct WorkloadAuthenticator: Sendable {
         public let error: SignetError
         public let details: [String: String]
         public var asSignetError: SignetError { error }
+
+        public init(error: SignetError, details: [String: String]) {
+            self.error = error
+            self.details = details
+        }
     }
 
     /// The grant for a presented ID token, or a ``Refusal``.
