@@ -346,18 +346,18 @@ import X509
             let clock = ManualClock(Date())
             let f = try await Self.fixture(issuer, clock: clock)
             try await f.app.test(.router) { client in
-                let answer3 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let answer3 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 #expect(answer3.status == .created, "\(String(buffer: answer3.body))")
                 issuer.setDown(true)
                 // Past the periodic refresh (15 min): the refetch fails, the cached key still answers.
                 clock.advance(by: 16 * 60)
-                let answer4 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let answer4 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 #expect(answer4.status == .ok, "\(String(buffer: answer4.body))")
             }
             // A Signet that never had the keys cannot verify anything: 503 with a clear message.
             let cold = try await Self.fixture(issuer, clock: clock)
             try await cold.app.test(.router) { client in
-                let response = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let response = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 API.expectError(response, .serviceUnavailable, "oidc_keys_unavailable")
                 #expect(response.headers[.retryAfter] != nil)
                 let message = (API.body(response)["error"] as? [String: String])?["message"] ?? ""
@@ -365,7 +365,7 @@ import X509
                 // Back up: the next try (after the 10 s back-off) works without a restart.
                 issuer.setDown(false)
                 clock.advance(by: 11)
-                let answer5 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let answer5 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 #expect(answer5.status == .created, "\(String(buffer: answer5.body))")
             }
             #expect(try await Self.issued(cold).releaseKeys == 1)
@@ -428,14 +428,14 @@ extension WorkloadIdentityAPITests {
             #expect(await identity.verifier.keys.refreshStale(issuers).isEmpty)
             #expect(issuer.jwksFetches == 1)
             // Past the 15-minute refresh: fetched again; a key the issuer stopped publishing is then refused.
-            let retired = try issuer.githubToken()
+            let retired = try issuer.githubToken(issuedAt: clock.now())
             try issuer.rotate(dropOld: true)
             clock.advance(by: 15 * 60)
             #expect(await identity.verifier.keys.refreshStale(issuers).isEmpty)
             #expect(issuer.jwksFetches == 2)
             try await f.app.test(.router) { client in
                 API.expectError(try await Self.releaseKey(client, "v2.0.0", bearer: retired), .unauthorized, "oidc_unknown_key")
-                let answer8 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let answer8 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 #expect(answer8.status == .created, "\(String(buffer: answer8.body))")
             }
             // The issuer down at the next refresh: reported, and the cached keys keep answering.
@@ -443,7 +443,7 @@ extension WorkloadIdentityAPITests {
             clock.advance(by: 16 * 60)
             #expect(await identity.verifier.keys.refreshStale(issuers)[issuer.url] != nil)
             try await f.app.test(.router) { client in
-                let answer9 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                let answer9 = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken(issuedAt: clock.now()))
                 #expect(answer9.status == .ok, "\(String(buffer: answer9.body))")
             }
         }

@@ -247,7 +247,9 @@ public final class TestOIDCIssuer: @unchecked Sendable {
         return claims
     }
 
-    public func githubToken(audience: String = "signet") throws -> String { try sign(githubClaims(audience: audience)) }
+    public func githubToken(audience: String = "signet", issuedAt: Date = Date()) throws -> String {
+        try sign(githubClaims(audience: audience, issuedAt: issuedAt))
+    }
 
     /// A token over `claims`, signed by the current key (or `key`), with the header GitHub sends
     /// (`typ`, `alg`, `kid`, and for RSA keys `x5t`).
