@@ -331,7 +331,10 @@ public final class CertificateAuthority: Sendable {
         let maximum = AccessPolicy.maximumValidity(principal, profile: profile)
         let validity = request.validity ?? min(profile.defaultValidity, maximum)
         guard validity <= maximum else {
-            throw SignetError.refused("Requested validity \(validity) exceeds the maximum \(maximum) of profile '\(profile.name)'\(maximum < profile.maxValidity ? " for \(principal.name)" : "")")
+            if maximum < profile.maxValidity {
+                throw SignetError.refused("Requested validity \(validity) exceeds the maximum \(maximum) the CI identity rule grants \(principal.name) under profile '\(profile.name)'")
+            }
+            throw SignetError.refused("Requested validity \(validity) exceeds profile '\(profile.name)' maximum \(profile.maxValidity)")
         }
         let issuer = try activeAuthority(profile: profile.issuer)
         let now = clock.now()
