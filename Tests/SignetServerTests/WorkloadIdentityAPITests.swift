@@ -449,3 +449,29 @@ extension WorkloadIdentityAPITests {
         }
     }
 }
+
+extension WorkloadIdentityAPITests {
+    @Test("an issuer whose keys come from a jwks_file needs no HTTP: its tokens verify with the issuer down; a jwks_url works too")
+    func jwksFileAndURL() async throws {
+        try await TestOIDCIssuer().run { issuer in
+            let keysFile = TestEnvironment.temporaryDirectory("jwks") + "/issuer-keys.json"
+            try issuer.jwksDocument.write(to: URL(fileURLWithPath: keysFile))
+            issuer.setDown(true)
+            let fromFile = try await Self.fixture(issuer, settings: try OIDCIssuerSettings(
+                .init(issuer: issuer.url, audience: "signet", jwksFile: keysFile), key: "identity.oidc[0]"))
+            try await fromFile.app.test(.router) { client in
+                let made = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(made.status == .created, "\(String(buffer: made.body))")
+            }
+            #expect(issuer.jwksFetches == 0)
+            issuer.setDown(false)
+            let fromURL = try await Self.fixture(issuer, settings: try OIDCIssuerSettings(
+                .init(issuer: issuer.url, audience: "signet", jwksURL: issuer.url + "/jwks"), key: "identity.oidc[0]"))
+            try await fromURL.app.test(.router) { client in
+                let made = try await Self.releaseKey(client, "v2.0.0", bearer: try issuer.githubToken())
+                #expect(made.status == .created, "\(String(buffer: made.body))")
+            }
+            #expect(issuer.jwksFetches == 1)
+        }
+    }
+}

@@ -131,6 +131,12 @@ public final class TestOIDCIssuer: @unchecked Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The published key set as JSON, for issuers configured with a `jwks_file`.
+    public var jwksDocument: Data {
+        let keys = withLock { published.map(\.jwk) }
+        return (try? JSONSerialization.data(withJSONObject: ["keys": keys], options: [.sortedKeys])) ?? Data()
+    }
+
     /// How often the JWKS was fetched.
     public var jwksFetches: Int { withLock { fetches } }
 
