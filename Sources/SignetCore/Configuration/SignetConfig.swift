@@ -263,6 +263,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         "ocsp": Set(OCSP.CodingKeys.allCases.map(\.rawValue)),
         "audit": Set(Audit.CodingKeys.allCases.map(\.rawValue)),
         "server": Set(Server.CodingKeys.allCases.map(\.rawValue)),
+        "identity": Set(Identity.CodingKeys.allCases.map(\.rawValue)),
     ]
 
     static func checkKeys(_ node: Node, path: [String], file: String) throws {
