@@ -3,6 +3,7 @@ import SignetTestSupport
 import Testing
 
 /// CI workload identity end to end with real processes: `signet serve` trusting a local OIDC issuer
+/// (served by its own process, so nothing here can starve it)
 /// through config.yaml and Profiles/ci-identities.yaml, and `signet sign` / `signet release-key` run
 /// as a CI job would run them, with no Signet secret: GitHub Actions' token service
 /// (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN) or GitLab's `id_tokens` variable (SIGNET_ID_TOKEN). openssl
@@ -64,8 +65,8 @@ import Testing
     }
 
     @Test("a GitHub Actions job on its tag signs with its release key: openssl cms verifies, x509 -text shows the workflow and Fulcio's extensions, pkilint finds nothing")
-    func githubActionsSign() async throws {
-        try await TestOIDCIssuer().run { issuer in
+    func githubActionsSign() throws {
+        try TestOIDCIssuer().runOutOfProcess { issuer in
             let s = try Self.start(issuer)
             defer { s.server.stop() }
             let github: [String: String?] = ["ACTIONS_ID_TOKEN_REQUEST_URL": issuer.url + "/github/token?api-version=2.0",
@@ -120,8 +121,8 @@ import Testing
     }
 
     @Test("a GitLab CI job with SIGNET_ID_TOKEN (id_tokens) or --id-token-file gets its release key; a job without a token is told how to get one")
-    func gitlabIDToken() async throws {
-        try await TestOIDCIssuer().run { issuer in
+    func gitlabIDToken() throws {
+        try TestOIDCIssuer().runOutOfProcess { issuer in
             let s = try Self.start(issuer)
             defer { s.server.stop() }
             let token = try issuer.sign(issuer.gitlabClaims())

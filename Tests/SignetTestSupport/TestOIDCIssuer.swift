@@ -1,6 +1,9 @@
 import _CryptoExtras
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import HummingbirdTesting
 import SignetCore
@@ -119,6 +122,59 @@ public final class TestOIDCIssuer: @unchecked Sendable {
     }
 
     final class ResultBox<T>: @unchecked Sendable { var value: T? }
+
+    /// Runs the issuer's endpoints in a separate `python3` process instead, serving files written from
+    /// this issuer's state: discovery, the JWKS and GitHub's token request (answered with a token minted
+    /// for `audience`). For tests that block threads of their own process while Signet fetches keys
+    /// (running the `signet` binary), where an in-process issuer could starve.
+    public func runOutOfProcess<T>(audience: String = "signet", _ body: (TestOIDCIssuer) throws -> T) throws -> T {
+        let directory = TestEnvironment.temporaryDirectory("issuer")
+        let script = """
+            import http.server, os, sys
+            root, expected = sys.argv[1], sys.argv[2]
+            routes = {"/.well-known/openid-configuration": "discovery.json", "/jwks": "jwks.json", "/github/token": "github.json"}
+            class H(http.server.BaseHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    name = routes.get(self.path.split("?")[0])
+                    if name == "github.json" and self.headers.get("Authorization") != "bearer " + expected: name = None
+                    if name is None or not os.path.exists(os.path.join(root, name)):
+                        self.send_response(404); self.end_headers(); return
+                    data = open(os.path.join(root, name), "rb").read()
+                    self.send_response(200); self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+            print(server.server_address[1], flush=True)
+            server.serve_forever()
+            """
+        try script.write(toFile: directory + "/issuer.py", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessRunner.which("python3") ?? "/usr/bin/python3")
+        process.arguments = [directory + "/issuer.py", directory, requestToken]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        // SIGKILL: the test process may ignore SIGTERM, and the child inherits that.
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        var line = Data()
+        while !line.contains(0x0a) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("the out-of-process OIDC issuer did not start")
+        }
+        url = "http://127.0.0.1:\(port)"
+        func write(_ object: [String: Any], _ name: String) throws {
+            try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: URL(fileURLWithPath: directory + "/" + name))
+        }
+        try write(["issuer": url, "jwks_uri": url + "/jwks", "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                   "id_token_signing_alg_values_supported": ["RS256", "ES256"]], "discovery.json")
+        try jwksDocument.write(to: URL(fileURLWithPath: directory + "/jwks.json"))
+        try write(["count": 1, "value": try sign(githubClaims(audience: audience, lifetime: 3600))], "github.json")
+        return try body(self)
+    }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
