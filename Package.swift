@@ -113,6 +113,8 @@ let package = Package(
                 "SignetHSM",
                 "SignetStore",
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(

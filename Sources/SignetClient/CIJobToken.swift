@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SignetCore
 
 /// The OIDC ID token a CI job can prove itself with, found where CI systems put it, so a pipeline
@@ -77,20 +74,13 @@ public struct CIJobToken: Sendable {
         guard let url = components?.url, ["https", "http"].contains(url.scheme ?? "") else {
             throw SignetError.malformed("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL")
         }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 30)
-        request.setValue("bearer \(environment["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] ?? "")", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw SignetError(.unreachable, "Cannot reach GitHub's ID token service: \(error.localizedDescription)")
+        // The runner's token service has a public certificate: the system's trust store checks it.
+        let response = try await HTTPTransport(trust: .system, timeout: .seconds(30)).send(
+            .GET, url.absoluteString, headers: [("Authorization", "bearer \(environment["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] ?? "")"), ("Accept", "application/json")])
+        guard response.status == 200 else {
+            throw SignetError(.unauthenticated, "GitHub's ID token service answered HTTP \(response.status); does the workflow have `permissions: id-token: write`?")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw SignetError(.unauthenticated, "GitHub's ID token service answered HTTP \(status); does the workflow have `permissions: id-token: write`?")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let value = object["value"] as? String else {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any], let value = object["value"] as? String else {
             throw SignetError.malformed("GitHub's ID token service did not answer {\"value\": …}")
         }
         return try Self.checked(value, from: origin)
@@ -99,15 +89,15 @@ public struct CIJobToken: Sendable {
     /// The Signet token a client command authenticates with: `SIGNET_TOKEN` when set; else the job's
     /// ID token, exchanged at `POST /api/v1/auth/oidc` for a short-lived Signet token (one
     /// verification for all the calls a command makes). Nil when there is neither.
-    public static func signetToken(url: String, environment: [String: String], idTokenFile: String? = nil) async throws -> String? {
+    public static func signetToken(url: String, trust: TLSTrust = .system, environment: [String: String], idTokenFile: String? = nil) async throws -> String? {
         if idTokenFile == nil, let token = environment["SIGNET_TOKEN"], !token.isEmpty { return token }
         guard let source = discover(idTokenFile: idTokenFile, environment: environment) else { return nil }
-        return try await source.exchange(at: url)
+        return try await source.exchange(at: url, trust: trust)
     }
 
     /// Exchanges the ID token for a Signet token at `base`.
-    public func exchange(at base: String) async throws -> String {
-        let answer = try await APIClient(base: base, token: try await idToken()).post("/api/v1/auth/oidc", [:])
+    public func exchange(at base: String, trust: TLSTrust = .system) async throws -> String {
+        let answer = try await APIClient(base: base, token: try await idToken(), trust: trust).post("/api/v1/auth/oidc", [:])
         guard let token = answer["token"] as? String, token.hasPrefix("sgt_") else {
             throw SignetError.internalError("Expected a Signet token from \(base)/api/v1/auth/oidc; is it a Signet server?")
         }

@@ -1,29 +1,22 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 import SignetCore
 
-/// Reads issuers' key sets for ``JWKSCache``: over HTTP with Foundation's URLSession (the server has
-/// no HTTP client of its own, and a key set is one small GET every few minutes), following the
+/// Reads issuers' key sets for ``JWKSCache``: over HTTP with AsyncHTTPClient (as the client commands
+/// do; a key set is one small GET every few minutes, HTTPS checked against the system's roots), following the
 /// issuer's discovery document (OpenID Connect Discovery 1.0 §4) unless config.yaml names a JWKS URL,
 /// or from a file on the CA host. Every failure says what was being fetched; it reaches the log, and
 /// callers see only `oidc_keys_unavailable` when no keys are cached.
 public struct JWKSFetcher: JWKSFetching {
     /// Paths in `jwks_file` are relative to this directory (the home).
     let baseDirectory: String
-    let session: URLSession
     /// An issuer that does not answer within this is treated as down (its cached keys keep working).
     static let timeout: TimeInterval = 10
     static let maximumDocument = 256 * 1024
 
     public init(baseDirectory: String) {
         self.baseDirectory = baseDirectory
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Self.timeout
-        configuration.timeoutIntervalForResource = Self.timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.session = URLSession(configuration: configuration)
     }
 
     public func fetchKeySet(for issuer: OIDCIssuerSettings) async throws -> [UInt8] {
@@ -53,18 +46,18 @@ public struct JWKSFetcher: JWKSFetching {
     }
 
     func get(_ text: String, what: String) async throws -> [UInt8] {
-        guard let url = URL(string: text) else { throw SignetError.malformed("Cannot fetch \(what): \(text) is not a URL") }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: Self.timeout)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response): (Data, URLResponse)
+        guard URL(string: text) != nil else { throw SignetError.malformed("Cannot fetch \(what): \(text) is not a URL") }
+        var request = HTTPClientRequest(url: text)
+        request.headers.add(name: "Accept", value: "application/json")
         do {
-            (data, response) = try await session.data(for: request)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(Self.timeout)))
+            guard response.status == .ok else { throw SignetError(.unreachable, "Cannot fetch \(what) from \(text): HTTP \(response.status.code)") }
+            let body = try await response.body.collect(upTo: Self.maximumDocument)
+            return Array(buffer: body)
+        } catch let error as SignetError {
+            throw error
         } catch {
-            throw SignetError(.unreachable, "Cannot fetch \(what) from \(text): \(error.localizedDescription)")
+            throw SignetError(.unreachable, "Cannot fetch \(what) from \(text): \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else { throw SignetError(.unreachable, "Cannot fetch \(what) from \(text): HTTP \(status)") }
-        guard data.count <= Self.maximumDocument else { throw SignetError.malformed("\(what) from \(text) is over \(Self.maximumDocument) octets") }
-        return Array(data)
     }
 }
