@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "FuzzSupport"),
     ] + [
         "FuzzDuration", "FuzzQuery", "FuzzJSONBody", "FuzzToken", "FuzzCSR", "FuzzOCSPRequest", "FuzzTSARequest",
-        "FuzzTimeStampResp", "FuzzProfile", "FuzzConfig",
+        "FuzzTimeStampResp", "FuzzProfile", "FuzzConfig", "FuzzCIIdentities", "FuzzIDToken",
     ].map { name in
         .executableTarget(name: name, dependencies: [
             "FuzzSupport",

@@ -49,13 +49,21 @@ public struct ClientContext: Sendable {
                              rootsSource: configuration == nil ? nil : "the root bootstrapped in \(configurationPath ?? "the client configuration")")
     }
 
+    /// This context, with a token from the CI job's OIDC ID token when it has none of its own
+    /// (``CIJobToken``: `--id-token-file`, `SIGNET_ID_TOKEN`, or GitHub Actions' token service),
+    /// exchanged once at `POST /api/v1/auth/oidc` for a short-lived Signet token.
+    public func withCIJobToken(idTokenFile: String?, environment: [String: String]) async throws -> ClientContext {
+        guard token == nil || idTokenFile != nil, let source = CIJobToken.discover(idTokenFile: idTokenFile, environment: environment) else { return self }
+        return ClientContext(url: url, token: try await source.exchange(at: url, trust: trust), roots: roots, rootsSource: rootsSource)
+    }
+
     /// How HTTPS to Signet is checked: against the roots when there are any, else the system's store.
     public var trust: TLSTrust { roots.isEmpty ? .system : .roots(roots) }
 
     /// The token, or the error that says how to give one.
     public func requireToken() throws -> String {
         guard let token else {
-            throw SignetError(.unauthenticated, "No token: set SIGNET_TOKEN or pass --token-file FILE (tokens are never taken from arguments)")
+            throw SignetError(.unauthenticated, "No token: set SIGNET_TOKEN or pass --token-file FILE, or run in a CI job with an OIDC ID token (SIGNET_ID_TOKEN, --id-token-file, or GitHub Actions with id-token: write); tokens are never taken from arguments")
         }
         return token
     }

@@ -5,6 +5,44 @@
 public enum ShippedProfiles {
     /// File name and YAML text of each shipped profile.
     public static let files: [(name: String, yaml: String)] = [
+        ("ci-identities.yaml", #"""
+        # CI workload identity: which CI jobs, proving who they are with their OIDC ID token, may do what.
+        # Each rule matches the claims of a job's token; the first rule that matches decides. No rule, no access.
+        # A rule must name an issuer listed under identity.oidc in config.yaml and a repository (trusting an
+        # issuer must not mean trusting every repository on it). Patterns: * (not across /), ** (across /), ?.
+        # README.md ("CI workload identity") explains every key; this file ships without rules.
+        rules: []
+
+        # Examples (GitHub Actions, then GitLab CI):
+        #
+        # rules:
+        #   - name: payments-release
+        #     match:
+        #       issuer: https://token.actions.githubusercontent.com
+        #       repository: acme/payments
+        #       ref: refs/tags/v*
+        #       ref_type: tag
+        #       job_workflow_ref: acme/payments/.github/workflows/release.yml@refs/tags/v*
+        #       environment: release
+        #     grant:
+        #       team: payments
+        #       role: ci
+        #       profiles: [ci-release]
+        #       release: "{tag}"          # a job on refs/tags/v2.0.0 gets release v2.0.0's key, no other
+        #       max_validity: 7d
+        #
+        #   - name: tools-protected-tags
+        #     match:
+        #       issuer: https://gitlab.com
+        #       project_path: acme/tools
+        #       ref: refs/tags/*
+        #       ref_protected: true
+        #     grant:
+        #       team: tools
+        #       profiles: [ci-release]
+        #       release: "{tag}"
+
+        """#),
         ("ci-release.yaml", #"""
         # A fresh HSM-held key per release for CI. CI signs through Signet and never holds the key.
         # A release key lives as long as its certificate: the scheduler destroys it once the certificate

@@ -64,6 +64,7 @@ public enum SignetApplication {
         PublicController(services: services, metrics: metrics).register(&table, router)
         RevocationController(services: services, metrics: protocolMetrics).register(&table, router)
         TimestampController(services: services, metrics: protocolMetrics).register(&table, router)
+        IdentityController(services: services).register(&table, router)
         let api = router.group("").add(middleware: AuthMiddleware(services: services))
         CertificateController(services: services).register(&table, api)
         ProfileController(services: services).register(&table, api)
@@ -120,7 +121,8 @@ public enum SignetApplication {
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250), logger: logger),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),
                 AuditCheckpointService(services: services, interval: settings.auditCheckpointInterval, logger: logger),
-            ] + (settings.reload.map { [ReloadOnHangup(reload: $0, logger: logger)] } ?? []) + extraServices,
+            ] + (settings.reload.map { [ReloadOnHangup(reload: $0, logger: logger)] as [any Service] } ?? [])
+              + (services.identity.map { [JWKSRefreshService(identity: $0, interval: .seconds(60), logger: logger)] as [any Service] } ?? []) + extraServices,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }

@@ -28,10 +28,14 @@ public struct SignetServices: Sendable {
     /// Caps, per client address, the anonymous requests that cost an HSM signature (time-stamps,
     /// OCSP answers that are not cached).
     public let signingRateLimiter: ClientRateLimiter
+    /// CI workload identity (OIDC ID tokens and the policy of ci-identities.yaml); nil when config.yaml
+    /// trusts no issuer.
+    public let identity: WorkloadAuthenticator?
 
     public init(ca: CertificateAuthority, repository: any Repository, revocation: RevocationPublisher,
                 timestamping: TimestampAuthority, trail: AuditTrail, authThrottle: AuthFailureThrottle = AuthFailureThrottle(),
-                signingRateLimiter: ClientRateLimiter = ClientRateLimiter()) {
+                signingRateLimiter: ClientRateLimiter = ClientRateLimiter(), identity: WorkloadAuthenticator? = nil) {
+        self.identity = identity
         self.authThrottle = authThrottle
         self.signingRateLimiter = signingRateLimiter
         self.timestamping = timestamping

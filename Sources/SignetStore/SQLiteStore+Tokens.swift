@@ -26,10 +26,10 @@ extension SQLiteStore: TokenRepository {
     public func createToken(_ token: APITokenRecord, event: AuditEvent) async throws {
         try await write("creating token \(token.id)") { db in
             try db.execute(sql: """
-                INSERT INTO api_tokens (id, name, role, team, hash, created_at, expires_at, revoked_at, created_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)
+                INSERT INTO api_tokens (id, name, role, team, hash, created_at, expires_at, revoked_at, created_by, identity)
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
                 """, arguments: [token.id, token.name, token.role.rawValue, token.team, token.hash, token.createdAt.timeIntervalSince1970,
-                                 token.expiresAt?.timeIntervalSince1970, token.createdBy])
+                                 token.expiresAt?.timeIntervalSince1970, token.createdBy, try Self.identityJSON(token.identity)])
             try Self.appendAudit(event, in: db)
         }
     }
@@ -62,6 +62,20 @@ extension SQLiteStore: TokenRepository {
         APITokenRecord(
             id: row["id"], name: row["name"], role: try StoredValue.decode(Role.self, row["role"], table: "api_tokens", column: "role"), team: row["team"], hash: row["hash"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]), expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)), createdBy: row["created_by"])
+            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)), createdBy: row["created_by"],
+            identity: (row["identity"] as String?).flatMap { text in
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .secondsSince1970
+                return try? decoder.decode(WorkloadIdentity.self, from: Data(text.utf8))
+            })
+    }
+
+    /// A token's CI identity as stored: JSON with sorted keys, or NULL.
+    static func identityJSON(_ identity: WorkloadIdentity?) throws -> String? {
+        guard let identity else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(identity), as: UTF8.self)
     }
 }

@@ -266,6 +266,15 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             // a row deleted from the middle breaks the next one's link. Older rows keep NULL (v1 form).
             try db.execute(sql: "ALTER TABLE audit_checkpoints ADD COLUMN previous_seq INTEGER")
         }
+        migrator.registerMigration("v11-workload-identity") { db in
+            // CI identity: the repository of a certificate issued to one (`signet list --repository`),
+            // and the verified identity a Signet token exchanged for an ID token stands for (JSON).
+            try db.execute(sql: """
+                ALTER TABLE certificates ADD COLUMN repository TEXT;
+                CREATE INDEX certificates_by_repository ON certificates(repository, not_after) WHERE repository IS NOT NULL;
+                ALTER TABLE api_tokens ADD COLUMN identity TEXT;
+                """)
+        }
         return migrator
     }
 
@@ -439,10 +448,11 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             }
             try db.cachedStatement(sql: """
                 INSERT INTO certificates (serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after,
-                                          status, tbs, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                                          status, tbs, created_at, repository)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                 """).execute(arguments: [r.serial, r.issuer, r.profile, r.subject, r.team, r.release, r.requester, r.keyID,
-                                 r.notBefore.timeIntervalSince1970, r.notAfter.timeIntervalSince1970, Data(pending.tbs), r.createdAt.timeIntervalSince1970])
+                                 r.notBefore.timeIntervalSince1970, r.notAfter.timeIntervalSince1970, Data(pending.tbs), r.createdAt.timeIntervalSince1970,
+                                 r.repository])
         }
     }
 
@@ -517,14 +527,14 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
 
     /// Listings never return certificate bodies; `certificate(serial:)` does (as a fifteenth column).
     /// ``certificateRecord(_:)`` reads the columns by position, in this order.
-    static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, created_at"
+    static let listColumns = "serial, issuer, profile, subject, team, release, requester, key_id, not_before, not_after, status, revoked_at, revocation_reason, created_at, repository"
 
     static func whereClause(_ query: CertificateQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
         // With a team or profile filter, that index (…, not_after, rowid) is the selective one; the
         // unary + keeps SQLite's planner from preferring the three-valued status index instead.
-        let status = (query.team != nil || query.profile != nil) ? "+status" : "status"
+        let status = (query.team != nil || query.profile != nil || query.repository != nil) ? "+status" : "status"
         if let wanted = query.status { conditions.append("\(status) = ?"); _ = arguments.append(contentsOf: [wanted.rawValue]) }
         if let expiredAt = query.expiredAt { conditions.append("\(status) = 'valid' AND not_after < ?"); _ = arguments.append(contentsOf: [expiredAt.timeIntervalSince1970]) }
         if let team = query.team { conditions.append("team = ?"); _ = arguments.append(contentsOf: [team]) }
@@ -532,6 +542,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
         if let issuer = query.issuer { conditions.append("issuer = ?"); _ = arguments.append(contentsOf: [issuer]) }
         if let release = query.release { conditions.append("release = ?"); _ = arguments.append(contentsOf: [release]) }
         if let keyID = query.keyID { conditions.append("key_id = ?"); _ = arguments.append(contentsOf: [keyID]) }
+        if let repository = query.repository { conditions.append("repository = ?"); _ = arguments.append(contentsOf: [repository]) }
         if let before = query.expiringBefore {
             conditions.append("\(status) = 'valid' AND not_after > ? AND not_after <= ?")
             _ = arguments.append(contentsOf: [(query.now ?? Date()).timeIntervalSince1970, before.timeIntervalSince1970])
@@ -606,7 +617,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             requester: text(6), keyID: optionalText(7), notBefore: sqlite3_column_double(statement, 8), notAfter: sqlite3_column_double(statement, 9),
             status: text(10), revokedAt: optionalDouble(11),
             revocationReason: sqlite3_column_type(statement, 12) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(statement, 12)),
-            createdAt: sqlite3_column_double(statement, 13))
+            createdAt: sqlite3_column_double(statement, 13), repository: optionalText(14))
     }
 
     public func countCertificates(_ query: CertificateQuery) async throws -> Int {
@@ -626,7 +637,7 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
             status: try StoredValue.decode(CertificateStatus.self, row[10], table: "certificates", column: "status"),
             revokedAt: (row[11] as Double?).map(Date.init(timeIntervalSince1970:)),
             revocationReason: try StoredValue.decodeOptional(RevocationReason.self, row[12], table: "certificates", column: "revocation_reason"),
-            der: row.count > 14 ? (row[14] as Data?).map { [UInt8]($0) } : nil, createdAt: Date(timeIntervalSince1970: row[13]))
+            der: row.count > 15 ? (row[15] as Data?).map { [UInt8]($0) } : nil, createdAt: Date(timeIntervalSince1970: row[13]), repository: row[14])
     }
 
     public func revoke(serial: String, reason: RevocationReason, at time: Date, event: AuditEvent) async throws -> CertificateRecord {

@@ -13,7 +13,7 @@ import X509
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let dir = url.path + "/Profiles"
-        let list = try! FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.map {
+        let list = try! FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") && $0 != CIIdentityPolicyParser.fileName }.map {
             try! ProfileParser.parse(yaml: String(contentsOfFile: dir + "/" + $0, encoding: .utf8), file: $0)
         }
         return try! ProfileSet(list)

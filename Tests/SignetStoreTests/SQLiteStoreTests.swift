@@ -144,7 +144,7 @@ import Testing
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'certificates' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(indexes == ["certificates_by_expiry", "certificates_by_issuer", "certificates_by_key", "certificates_by_profile",
-                            "certificates_by_status", "certificates_by_team", "certificates_revoked"])
+                            "certificates_by_repository", "certificates_by_status", "certificates_by_team", "certificates_revoked"])
         // Completing the pending one now drops its TBS too.
         _ = try await store.complete(serial: "0102", der: [9], event: Self.event("certificate.issue", "0102"))
         let tbs = try await store.read("tbs") { db in try Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = '0102'") }

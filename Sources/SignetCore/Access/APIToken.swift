@@ -14,8 +14,13 @@ public struct APITokenRecord: Sendable, Hashable, Codable {
     public var expiresAt: Date?
     public var revokedAt: Date?
     public var createdBy: String
+    /// For a token a CI job got by exchanging its OIDC ID token: the identity that token proved. The
+    /// job's grant is decided from it again on every use (``WorkloadAuthenticator/grant(for:)``).
+    public var identity: WorkloadIdentity?
 
-    public init(id: String, name: String, role: Role, team: String?, hash: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, createdBy: String) {
+    public init(id: String, name: String, role: Role, team: String?, hash: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, createdBy: String,
+                identity: WorkloadIdentity? = nil) {
+        self.identity = identity
         self.id = id
         self.name = name
         self.role = role
@@ -66,10 +71,7 @@ public struct APITokens: Sendable {
         if let name, name.isEmpty || name.count > 64 || name.contains(where: { $0.isNewline }) {
             throw SignetError.malformed("Expected a token name of 1-64 characters on one line")
         }
-        var rng = SystemRandomNumberGenerator()
-        let id = (0..<4).map { _ in UInt8.random(in: .min ... .max, using: &rng) }.hexString
-        let secret = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }).base64URLEncoded
-        let token = "sgt_\(id)_\(secret)"
+        let (id, token) = Self.generate()
         let now = clock.now()
         let record = APITokenRecord(
             id: id, name: name ?? "\(role.rawValue)-\(id)", role: role, team: team, hash: Self.hash(token), createdAt: now,
@@ -78,6 +80,35 @@ public struct APITokens: Sendable {
             time: now, principal: principal, action: AuditAction.tokenCreate, target: id,
             details: ["role": role.rawValue, "team": team ?? "", "name": record.name, "expires_at": record.expiresAt.map { "\($0.timeIntervalSince1970)" } ?? ""]))
         return (token, record)
+    }
+
+    /// The longest an exchanged token lives (it also never outlives the ID token it came from).
+    public static let exchangedTokenLifetime: TimeInterval = 15 * 60
+
+    /// A Signet token for a CI job that proved itself with an OIDC ID token (`POST /api/v1/auth/oidc`):
+    /// role ci, the matching rule's team, the verified identity recorded with it, and an expiry at the
+    /// ID token's `exp` or in 15 minutes, whichever is first. Returns the secret (shown once) and its record.
+    public func exchange(_ grant: WorkloadGrant) async throws -> (String, APITokenRecord) {
+        let now = clock.now()
+        let expiry = min(grant.identity.expiresAt, now.addingTimeInterval(Self.exchangedTokenLifetime))
+        guard expiry > now else { throw SignetError(.oidcTokenExpired, "The ID token has expired; ask the CI for a fresh one") }
+        let (id, token) = Self.generate()
+        let principal = grant.principal
+        let record = APITokenRecord(
+            id: id, name: principal.name, role: .ci, team: grant.team, hash: Self.hash(token), createdAt: now, expiresAt: expiry,
+            revokedAt: nil, createdBy: principal.name, identity: grant.identity)
+        try await repository.createToken(record, event: AuditEvent(
+            time: now, principal: principal, action: AuditAction.authOIDCExchange, target: id,
+            details: ["team": grant.team, "expires_at": ISO8601.string(expiry)]))
+        return (token, record)
+    }
+
+    /// A fresh public id and token string.
+    static func generate() -> (id: String, token: String) {
+        var rng = SystemRandomNumberGenerator()
+        let id = (0..<4).map { _ in UInt8.random(in: .min ... .max, using: &rng) }.hexString
+        let secret = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }).base64URLEncoded
+        return (id, "sgt_\(id)_\(secret)")
     }
 
     /// The principal behind a presented token; `unauthenticated` for anything else.

@@ -18,6 +18,8 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public var audit: Audit? = nil
     /// How `signet serve` protects itself; every key optional (defaults: ``ServerLimits``).
     public var server: Server? = nil
+    /// Trusted OIDC issuers for CI workload identity (`identity.oidc`); absent: only Signet's own tokens.
+    public var identity: Identity? = nil
 
     public init(baseURL: String, listen: String, profilesDir: String, hsm: HSM, crl: CRL, ocsp: OCSP?, audit: Audit? = nil, server: Server? = nil) {
         (self.baseURL, self.listen, self.profilesDir, self.hsm, self.crl, self.ocsp, self.audit) = (baseURL, listen, profilesDir, hsm, crl, ocsp, audit)
@@ -216,6 +218,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case ocsp
         case audit
         case server
+        case identity
     }
 
     /// Parses and checks config.yaml like a profile: a file that does not parse, holds a key Signet
@@ -260,6 +263,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         "ocsp": Set(OCSP.CodingKeys.allCases.map(\.rawValue)),
         "audit": Set(Audit.CodingKeys.allCases.map(\.rawValue)),
         "server": Set(Server.CodingKeys.allCases.map(\.rawValue)),
+        "identity": Set(Identity.CodingKeys.allCases.map(\.rawValue)),
     ]
 
     static func checkKeys(_ node: Node, path: [String], file: String) throws {
@@ -313,6 +317,7 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         }
         _ = try auditSettings()
         _ = try (server ?? Server()).limits()
+        _ = try identity?.issuerSettings()
         guard (1...256).contains(hsm.sessions) else {
             throw SignetError.configuration("hsm.sessions: expected 1 to 256 sessions, got \(hsm.sessions)")
         }

@@ -12,6 +12,29 @@ public enum AccessPolicy {
         guard profile.allowedTeams.allows(team) else {
             throw SignetError.refused("Profile '\(profile.name)' does not allow team '\(team ?? "(none)")'")
         }
+        if let workload = principal.workload, !workload.profiles.contains(profile.name) {
+            throw SignetError(.oidcProfileNotGranted, "Rule \(workload.rule) of ci-identities.yaml grants \(principal.name) profiles \(workload.profiles.joined(separator: ", ")), not '\(profile.name)'")
+        }
+    }
+
+    /// May `principal` make, fetch or sign with the key of `release`? A CI identity may touch only the
+    /// release its rule derives from its ref (a job on refs/tags/v2.0.0 cannot reach v1.9.0's key);
+    /// Signet's own tokens are limited by team alone.
+    public static func checkRelease(_ principal: Principal, release: String) throws {
+        guard let workload = principal.workload else { return }
+        guard let granted = workload.release else {
+            throw SignetError(.oidcReleaseNotGranted, "\(principal.name) may not use release '\(release)': \(workload.releaseRefusal ?? "its rule grants no release")")
+        }
+        guard granted == release else {
+            throw SignetError(.oidcReleaseNotGranted, "\(principal.name) may use release '\(granted)' only (rule \(workload.rule)), not '\(release)'")
+        }
+    }
+
+    /// The longest validity `principal` may be issued under `profile`: the profile's maximum, cut by
+    /// the CI identity rule's `max_validity`.
+    public static func maximumValidity(_ principal: Principal, profile: Profile) -> ValidityDuration {
+        guard let cap = principal.workload?.maxValidity else { return profile.maxValidity }
+        return min(cap, profile.maxValidity)
     }
 
     /// May `principal` revoke certificates at all? Everyone but auditors; which certificates is

@@ -304,7 +304,7 @@ public final class CertificateAuthority: Sendable {
     public func issue(_ request: IssuanceRequest, by principal: Principal) async throws -> IssuedCertificate {
         do {
             return try await issueUnaudited(request, by: principal)
-        } catch let error as SignetError where [.policyRefused, .forbidden, .badSignature, .malformedInput, .notFound].contains(error.code) {
+        } catch let error as SignetError where [.policyRefused, .forbidden, .badSignature, .malformedInput, .notFound].contains(error.code) || error.code.kind == .forbidden {
             try? await repository.append(AuditEvent(
                 time: clock.now(), principal: principal, action: AuditAction.certificateRefuse, target: nil, outcome: .refused,
                 details: ["profile": request.profile, "team": request.team ?? "", "reason": error.reason]))
@@ -327,8 +327,13 @@ public final class CertificateAuthority: Sendable {
         guard profile.keyAlgorithms.contains(algorithm) else {
             throw SignetError.refused("The CSR's key is \(algorithm); profile '\(profile.name)' allows \(profile.keyAlgorithms.map(\.rawValue).joined(separator: ", "))")
         }
-        let validity = request.validity ?? profile.defaultValidity
-        guard validity <= profile.maxValidity else {
+        if let release = request.release { try AccessPolicy.checkRelease(principal, release: release) }
+        let maximum = AccessPolicy.maximumValidity(principal, profile: profile)
+        let validity = request.validity ?? min(profile.defaultValidity, maximum)
+        guard validity <= maximum else {
+            if maximum < profile.maxValidity {
+                throw SignetError.refused("Requested validity \(validity) exceeds the maximum \(maximum) the CI identity rule grants \(principal.name) under profile '\(profile.name)'")
+            }
             throw SignetError.refused("Requested validity \(validity) exceeds profile '\(profile.name)' maximum \(profile.maxValidity)")
         }
         let issuer = try activeAuthority(profile: profile.issuer)
@@ -346,7 +351,7 @@ public final class CertificateAuthority: Sendable {
         let (der, pendingRecord) = try await signCertificate(
             profile: profile, subject: subject, subjectKey: csr.publicKey, notBefore: notBefore, notAfter: notAfter,
             issuer: issuer, signer: issuer.key, team: request.team, release: request.release, requester: principal.name, keyID: nil,
-            admission: .bounded)
+            admission: .bounded, identity: principal.workload?.identity)
         let record = try await repository.complete(serial: pendingRecord.serial, der: der, event: AuditEvent(
             time: clock.now(), principal: principal, action: AuditAction.certificateIssue, target: pendingRecord.serial,
             details: ["profile": profile.name, "issuer": issuer.name, "issuer_key_id": issuer.record.keyID, "team": request.team ?? "",
@@ -363,16 +368,17 @@ public final class CertificateAuthority: Sendable {
     func signCertificate(
         profile: Profile, subject: DistinguishedName, subjectKey: Certificate.PublicKey, notBefore: Date, notAfter: Date,
         issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?,
-        admission: SigningQueue.Admission
+        admission: SigningQueue.Admission, identity: WorkloadIdentity? = nil
     ) async throws -> (der: [UInt8], record: CertificateRecord) {
         if admission == .bounded { try signing.checkCapacity() }
         for attempt in 1...3 {
             let serial = serials.next()
             let blueprint = CertificateBlueprint(
                 profile: profile, serial: serial, subject: subject, subjectKey: subjectKey, notBefore: notBefore, notAfter: notAfter,
-                issuerCertificate: issuer?.certificate, issuerName: issuer?.name ?? "", signatureAlgorithm: signer.signatureAlgorithm, urls: urls)
+                issuerCertificate: issuer?.certificate, issuerName: issuer?.name ?? "", signatureAlgorithm: signer.signatureAlgorithm, urls: urls,
+                identity: identity)
             let unsigned = try CertificateBuilder.unsigned(blueprint)
-            let findings = linter.lint(unsigned, profile: profile, issuer: issuer?.certificate)
+            let findings = linter.lint(unsigned, profile: profile, issuer: issuer?.certificate, identity: identity)
             guard findings.isEmpty else {
                 throw SignetError(.lintFailed, "Refusing to sign: the certificate built from profile '\(profile.name)' fails lint: \(findings.map(\.description).joined(separator: "; "))")
             }
@@ -380,7 +386,7 @@ public final class CertificateAuthority: Sendable {
             let record = CertificateRecord(
                 serial: serial.hex, issuer: issuer?.name ?? "", profile: profile.name, subject: subject.description, team: team,
                 release: release, requester: requester, keyID: keyID, notBefore: unsigned.notValidBefore, notAfter: unsigned.notValidAfter,
-                status: .pending, der: nil, createdAt: clock.now())
+                status: .pending, der: nil, createdAt: clock.now(), repository: identity?.repository)
             do {
                 try await repository.reserve(PendingCertificate(record: record, tbs: tbs))
             } catch let error as SignetError where error.code == .conflict && attempt < 3 {

@@ -19,10 +19,14 @@ public struct CertificateBlueprint: Sendable {
     public var issuerName: String
     public var signatureAlgorithm: Certificate.SignatureAlgorithm
     public var urls: AuthorityURLs
+    /// The CI identity the certificate is issued to, if any: it travels in a SAN URI (the workflow at
+    /// its ref) and Fulcio's extensions (``FulcioExtension``).
+    public var identity: WorkloadIdentity?
 
     public init(profile: Profile, serial: Certificate.SerialNumber, subject: DistinguishedName, subjectKey: Certificate.PublicKey,
                 notBefore: Date, notAfter: Date, issuerCertificate: Certificate?, issuerName: String,
-                signatureAlgorithm: Certificate.SignatureAlgorithm, urls: AuthorityURLs) {
+                signatureAlgorithm: Certificate.SignatureAlgorithm, urls: AuthorityURLs, identity: WorkloadIdentity? = nil) {
+        self.identity = identity
         self.profile = profile
         self.serial = serial
         self.subject = subject
@@ -87,6 +91,13 @@ public enum CertificateBuilder {
         }
         if profile.kind == .ocspSigner {
             try extensions.append(OCSPNoCheck.makeExtension())
+        }
+        if let identity = blueprint.identity {
+            // RFC 5280 §4.2.1.6: the subject DN is not empty, so the SAN is not critical.
+            if let uri = identity.subjectAlternativeNameURI {
+                try extensions.append(Certificate.Extension(SubjectAlternativeNames([.uniformResourceIdentifier(uri)]), critical: false))
+            }
+            for fulcio in try FulcioExtension.extensions(for: identity) { try extensions.append(fulcio) }
         }
         return extensions
     }

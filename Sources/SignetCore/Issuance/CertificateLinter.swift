@@ -22,6 +22,8 @@ public struct CertificateLinter: Sendable {
         public let certificate: Certificate
         public let profile: Profile
         public let issuer: Certificate?
+        /// The CI identity the certificate is issued to, if any.
+        public let identity: WorkloadIdentity?
     }
 
     public struct Rule: Sendable {
@@ -33,8 +35,8 @@ public struct CertificateLinter: Sendable {
 
     public init(rules: [Rule] = CertificateLinter.standardRules) { self.rules = rules }
 
-    public func lint(_ certificate: Certificate, profile: Profile, issuer: Certificate?) -> [LintFinding] {
-        let subject = Subject(certificate: certificate, profile: profile, issuer: issuer)
+    public func lint(_ certificate: Certificate, profile: Profile, issuer: Certificate?, identity: WorkloadIdentity? = nil) -> [LintFinding] {
+        let subject = Subject(certificate: certificate, profile: profile, issuer: issuer, identity: identity)
         return rules.flatMap { rule -> [LintFinding] in
             do {
                 return try rule.check(subject).map { LintFinding(rule: rule.name, severity: .error, message: $0) }
@@ -161,6 +163,46 @@ public struct CertificateLinter: Sendable {
         rule("subject-key") { s in
             guard let algorithm = KeyAlgorithm(publicKey: s.certificate.publicKey) else { return ["subject key type is not supported"] }
             return s.profile.keyAlgorithms.contains(algorithm) ? [] : ["subject key \(algorithm) is not allowed by profile '\(s.profile.name)'"]
+        },
+        rule("workload-identity") { s in
+            // A CI identity travels in exactly the SAN URI and Fulcio extensions derived from it, and
+            // nothing claims one without it: a verifier reading them trusts they came from a verified token.
+            let fulcio = s.certificate.extensions.filter { FulcioExtension.isFulcio($0.oid) }
+            let san = s.certificate.extensions[oid: .X509ExtensionID.subjectAlternativeName]
+            guard let identity = s.identity else {
+                var problems: [String] = []
+                if !fulcio.isEmpty { problems.append("Fulcio identity extensions in a certificate issued without a CI identity") }
+                if san != nil { problems.append("subjectAltName in a certificate issued without a CI identity") }
+                return problems
+            }
+            var problems: [String] = []
+            if s.profile.kind != .codeSigning { problems.append("a CI identity may only be put into code-signing certificates") }
+            if let uri = identity.subjectAlternativeNameURI {
+                if let san {
+                    let names = Array(try SubjectAlternativeNames(san))
+                    if names != [.uniformResourceIdentifier(uri)] { problems.append("subjectAltName \(names) is not the workflow URI \(uri)") }
+                    if san.critical { problems.append("subjectAltName must not be critical when the subject is not empty (RFC 5280 §4.2.1.6)") }
+                } else {
+                    problems.append("subjectAltName URI of the workflow is missing")
+                }
+            } else if san != nil {
+                problems.append("subjectAltName present but the identity has no workflow URI")
+            }
+            let expected = try FulcioExtension.extensions(for: identity)
+            if fulcio.map(\.oid) != expected.map(\.oid) { problems.append("Fulcio extensions \(fulcio.map(\.oid)) differ from the identity's \(expected.map(\.oid))") }
+            let values = Dictionary(identity.fulcioValues.map { ($0.0.oid, $0.1) }, uniquingKeysWith: { first, _ in first })
+            for found in fulcio {
+                if found.critical { problems.append("Fulcio extension \(found.oid) must not be critical") }
+                if found.oid == FulcioExtension.issuerV1.oid {
+                    // docs/oid-info.md: .1 through .6 hold the raw string, without DER.
+                    if Array(found.value) != Array(identity.issuer.utf8) { problems.append("Fulcio extension \(found.oid) is not the issuer URL") }
+                } else if let text = FulcioExtension.decodeUTF8String(found.value) {
+                    if text != values[found.oid] { problems.append("Fulcio extension \(found.oid) holds \(SignetError.quote(text)), not the identity's value") }
+                } else {
+                    problems.append("Fulcio extension \(found.oid) is not a DER UTF8String (docs/oid-info.md: .8 onward)")
+                }
+            }
+            return problems
         },
         rule("signature-algorithm") { s in
             guard let issuer = s.issuer else { return [] }

@@ -10,6 +10,8 @@ public struct CertificateSummary: Codable, Sendable, Hashable {
     public var subject: String
     public var team: String?
     public var release: String?
+    /// The CI identity's repository, for certificates issued to one.
+    public var repository: String?
     public var requester: String
     public var keyId: String?
     public var notBefore: Date
@@ -23,7 +25,7 @@ extension CertificateRecord {
     public func summary(at now: Date) -> CertificateSummary {
         CertificateSummary(
             serial: serial, status: displayStatus(at: now), profile: profile, issuer: issuer, subject: subject, team: team, release: release,
-            requester: requester, keyId: keyID, notBefore: notBefore, notAfter: notAfter, revokedAt: revokedAt,
+            repository: repository, requester: requester, keyId: keyID, notBefore: notBefore, notAfter: notAfter, revokedAt: revokedAt,
             revocationReason: revocationReason?.name, createdAt: createdAt)
     }
 }
@@ -41,7 +43,7 @@ extension CertificateSummary {
     public func appendJSON(to out: inout [UInt8]) {
         Self.appendJSON(
             createdAt: createdAt, issuer: issuer, keyID: keyId, notAfter: notAfter, notBefore: notBefore, profile: profile,
-            release: release, requester: requester, revocationReason: revocationReason, revokedAt: revokedAt, serial: serial,
+            release: release, repository: repository, requester: requester, revocationReason: revocationReason, revokedAt: revokedAt, serial: serial,
             status: status, subject: subject, team: team, text: CanonicalJSON.appendString, to: &out)
     }
 
@@ -56,7 +58,7 @@ extension CertificateSummary {
         appendJSON(
             createdAt: Date(timeIntervalSince1970: row.createdAt), issuer: row.issuer, keyID: row.keyID,
             notAfter: notAfter, notBefore: Date(timeIntervalSince1970: row.notBefore), profile: row.profile,
-            release: row.release, requester: row.requester, revocationReason: row.revocationReason.flatMap(RevocationReason.init(rawValue:))?.name,
+            release: row.release, repository: row.repository, requester: row.requester, revocationReason: row.revocationReason.flatMap(RevocationReason.init(rawValue:))?.name,
             revokedAt: row.revokedAt.map(Date.init(timeIntervalSince1970:)), serial: row.serial,
             status: display, subject: row.subject, team: row.team, text: CanonicalJSON.appendString, to: &out)
     }
@@ -64,7 +66,7 @@ extension CertificateSummary {
     /// The one place that knows the summary's keys and their sorted order; `text` writes a JSON string
     /// from whatever holds the text (a String, or UTF-8 borrowed from the store).
     static func appendJSON<Text>(
-        createdAt: Date, issuer: Text, keyID: Text?, notAfter: Date, notBefore: Date, profile: Text, release: Text?, requester: Text,
+        createdAt: Date, issuer: Text, keyID: Text?, notAfter: Date, notBefore: Date, profile: Text, release: Text?, repository: Text?, requester: Text,
         revocationReason: String?, revokedAt: Date?, serial: Text, status: String, subject: Text, team: Text?,
         text: (Text, inout [UInt8]) -> Void, to out: inout [UInt8]
     ) {
@@ -102,6 +104,7 @@ extension CertificateSummary {
         time("not_before", notBefore)
         field("profile", profile)
         field("release", release)
+        field("repository", repository)
         field("requester", requester)
         word("revocation_reason", revocationReason)
         time("revoked_at", revokedAt)
@@ -132,10 +135,13 @@ public struct CertificateRowView {
     public var revokedAt: Double?
     public var revocationReason: Int?
     public var createdAt: Double
+    public var repository: UnsafeRawBufferPointer?
 
     public init(serial: UnsafeRawBufferPointer, issuer: UnsafeRawBufferPointer, profile: UnsafeRawBufferPointer, subject: UnsafeRawBufferPointer,
                 team: UnsafeRawBufferPointer?, release: UnsafeRawBufferPointer?, requester: UnsafeRawBufferPointer, keyID: UnsafeRawBufferPointer?,
-                notBefore: Double, notAfter: Double, status: UnsafeRawBufferPointer, revokedAt: Double?, revocationReason: Int?, createdAt: Double) {
+                notBefore: Double, notAfter: Double, status: UnsafeRawBufferPointer, revokedAt: Double?, revocationReason: Int?, createdAt: Double,
+                repository: UnsafeRawBufferPointer? = nil) {
+        self.repository = repository
         self.serial = serial
         self.issuer = issuer
         self.profile = profile

@@ -13,11 +13,15 @@ public struct Principal: Hashable, Sendable, Codable, CustomStringConvertible {
     public let name: String
     public let role: Role
     public let team: String?
+    /// For a CI job that proved itself with an OIDC ID token: its identity and what the matching rule
+    /// of `ci-identities.yaml` grants it. Nil for Signet's own tokens and the local operator.
+    public let workload: WorkloadGrant?
 
-    public init(name: String, role: Role, team: String?) {
+    public init(name: String, role: Role, team: String?, workload: WorkloadGrant? = nil) {
         self.name = name
         self.role = role
         self.team = team
+        self.workload = workload
     }
 
     public var description: String { team.map { "\(name) (\(role), team \($0))" } ?? "\(name) (\(role))" }
@@ -36,6 +40,14 @@ public enum NameRules {
     public static func validateRelease(_ release: String) throws {
         guard isSimpleName(release, maxLength: 128, allowUppercase: true, extra: "+") else {
             throw SignetError.malformed("Expected a release name of 1-128 characters [A-Za-z0-9._+-] starting with a letter or digit, got '\(release)'")
+        }
+    }
+
+    /// Repository names as CI issuers write them: GitHub's `owner/name`, GitLab's `group/sub/project`;
+    /// 1-255 characters of letters, digits, `.`, `_`, `-` and `/`.
+    public static func validateRepository(_ repository: String) throws {
+        guard isSimpleName(repository, maxLength: 255, allowUppercase: true, extra: "/"), !repository.hasSuffix("/") else {
+            throw SignetError.malformed("Expected a repository such as owner/name (1-255 characters [A-Za-z0-9._/-]), got \(SignetError.quote(repository))")
         }
     }
 

@@ -27,10 +27,13 @@ public struct CertificateRecord: Sendable, Hashable, Codable {
     public var revocationReason: RevocationReason?
     public var der: [UInt8]?
     public var createdAt: Date
+    /// For a certificate issued to a CI identity: its repository (`signet list --repository`).
+    public var repository: String?
 
     public init(serial: String, issuer: String, profile: String, subject: String, team: String?, release: String?, requester: String,
                 keyID: String?, notBefore: Date, notAfter: Date, status: CertificateStatus, revokedAt: Date? = nil,
-                revocationReason: RevocationReason? = nil, der: [UInt8]?, createdAt: Date) {
+                revocationReason: RevocationReason? = nil, der: [UInt8]?, createdAt: Date, repository: String? = nil) {
+        self.repository = repository
         self.serial = serial
         self.issuer = issuer
         self.profile = profile
@@ -183,7 +186,14 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         self.details = details
     }
 
+    /// An event by `principal`. A CI job's entries also record its identity (issuer, subject,
+    /// repository, ref, run, commit, workflow) and the rule that admitted it, whatever the action.
     public init(time: Date, principal: Principal, action: String, target: String?, outcome: Outcome = .success, details: [String: String] = [:]) {
+        var details = details
+        if let workload = principal.workload {
+            details.merge(workload.identity.auditDetails) { given, _ in given }
+            details["oidc_rule"] = details["oidc_rule"] ?? workload.rule
+        }
         self.init(time: time, actor: principal.name, role: principal.role.rawValue, action: action, target: target, outcome: outcome, details: details)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 extension CertificateQuery {
     /// The parameters of a certificate listing: `GET /api/v1/certificates?…` and `signet list`.
-    public static let parameterNames: Set<String> = ["status", "team", "profile", "issuer", "release", "expiring_within", "after", "limit"]
+    public static let parameterNames: Set<String> = ["status", "team", "profile", "issuer", "release", "repository", "expiring_within", "after", "limit"]
 
     /// The query that listing parameters ask for at `now`. Both the API and the CLI build their
     /// listings here, so a value is accepted or refused, with the same message, wherever it is given.
@@ -40,6 +40,10 @@ extension CertificateQuery {
         if let release = values["release"] {
             try NameRules.validateRelease(release)
             self.release = release
+        }
+        if let repository = values["repository"] {
+            try NameRules.validateRepository(repository)
+            self.repository = repository
         }
         if let after = values["after"] {
             guard Cursor(after) != nil else {

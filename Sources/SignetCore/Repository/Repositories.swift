@@ -12,6 +12,8 @@ public struct CertificateQuery: Sendable, Hashable {
     public var release: String?
     /// Only certificates of this HSM key.
     public var keyID: String?
+    /// Only certificates issued to CI identities of this repository.
+    public var repository: String?
     /// Only valid certificates with `now < notAfter <= expiringBefore`.
     public var expiringBefore: Date?
     public var now: Date?
@@ -21,7 +23,8 @@ public struct CertificateQuery: Sendable, Hashable {
     public var limit: Int
 
     public init(status: CertificateStatus? = nil, expiredAt: Date? = nil, team: String? = nil, profile: String? = nil, issuer: String? = nil,
-                release: String? = nil, expiringBefore: Date? = nil, now: Date? = nil, after: String? = nil, limit: Int = 100) {
+                release: String? = nil, expiringBefore: Date? = nil, now: Date? = nil, after: String? = nil, limit: Int = 100, repository: String? = nil) {
+        self.repository = repository
         self.status = status
         self.expiredAt = expiredAt
         self.team = team
@@ -161,4 +164,12 @@ public enum AuditAction {
     public static let releaseKeyCreate = "release.key.create"
     public static let remoteSign = "signature.remote"
     public static let crlPublish = "crl.publish"
+    /// A CI job's ID token refused (at the API or the exchange), with what it claimed or proved.
+    public static let authOIDCRefuse = "auth.oidc.refuse"
+    /// A CI job exchanged its ID token for a short-lived Signet token.
+    public static let authOIDCExchange = "auth.oidc.exchange"
+    /// A release key refused (a release the caller's CI identity rule does not grant).
+    public static let releaseKeyRefuse = "release.key.refuse"
+    /// A remote signature refused before the HSM was asked (another team's key, another release's).
+    public static let signatureRefuse = "signature.refuse"
 }

@@ -40,7 +40,15 @@ public actor ReleaseSigning {
     public func key(release: String, by principal: Principal, rotate: Bool = false) async throws -> (ReleaseKey, Bool) {
         try NameRules.validateRelease(release)
         let profile = try ca.profiles.profile(named: profileName)
-        try AccessPolicy.checkIssue(principal, profile: profile, team: principal.team)
+        do {
+            try AccessPolicy.checkIssue(principal, profile: profile, team: principal.team)
+            try AccessPolicy.checkRelease(principal, release: release)
+        } catch let error as SignetError {
+            try? await repository.append(AuditEvent(
+                time: clock.now(), principal: principal, action: AuditAction.releaseKeyRefuse, target: release, outcome: .refused,
+                details: ["team": principal.team ?? "", "code": error.code.name, "reason": error.reason]))
+            throw error
+        }
         guard let team = principal.team else {
             throw SignetError.refused("Release keys belong to a team; \(principal.name) has none")
         }
@@ -146,10 +154,12 @@ public actor ReleaseSigning {
             let key = try ca.custodian.generateKey(reference, algorithm: algorithm)
             let subject = try profile.subject.render(.init(team: team, requester: principal.name, release: release, profile: profile.name))
             let notBefore = now.addingTimeInterval(-CertificateAuthority.backdate)
-            let notAfter = min(notBefore.addingTimeInterval(profile.defaultValidity.timeInterval), issuer.certificate.notValidAfter)
+            let validity = min(profile.defaultValidity, AccessPolicy.maximumValidity(principal, profile: profile))
+            let notAfter = min(notBefore.addingTimeInterval(validity.timeInterval), issuer.certificate.notValidAfter)
             let (der, record) = try await ca.signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore, notAfter: notAfter, issuer: issuer,
-                signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex, admission: .always)
+                signer: issuer.key, team: team, release: release, requester: principal.name, keyID: reference.idHex, admission: .always,
+                identity: principal.workload?.identity)
             let retired = previous.map { old in
                 AuditEvent(time: now, principal: principal, action: AuditAction.keyRetire, target: old.id,
                            details: ["release": release, "team": team, "reason": "superseded by rotation", "successor": reference.idHex])
@@ -181,8 +191,16 @@ public actor ReleaseSigning {
         guard let key = try await repository.key(id: keyID.lowercased()), key.purpose == .release else {
             throw SignetError.notFound("No release key with id \(keyID)")
         }
-        if principal.role != .admin && key.team != principal.team {
-            throw SignetError.forbidden("Key \(key.id) belongs to team \(key.team ?? "(none)"), not \(principal.team ?? "(none)")")
+        do {
+            if principal.role != .admin && key.team != principal.team {
+                throw SignetError.forbidden("Key \(key.id) belongs to team \(key.team ?? "(none)"), not \(principal.team ?? "(none)")")
+            }
+            try AccessPolicy.checkRelease(principal, release: key.release ?? "")
+        } catch let error as SignetError {
+            try? await repository.append(AuditEvent(
+                time: clock.now(), principal: principal, action: AuditAction.signatureRefuse, target: key.id, outcome: .refused,
+                details: ["team": key.team ?? "", "release": key.release ?? "", "code": error.code.name, "reason": error.reason]))
+            throw error
         }
         guard key.state == .active else {
             throw SignetError.conflict("Key \(key.id) is \(key.state.rawValue == "retiring" ? "being destroyed" : key.state.rawValue) and can no longer sign")

@@ -7,8 +7,28 @@ public struct SignetError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A stable identifier for a class of failure. New codes may be added at any time.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let name: String
-        public init(_ name: String) { self.name = name }
+        /// The class of failure a code belongs to, so an outer layer can answer a code it does not know
+        /// by name (the HTTP server's status for each of the `oidc_…` refusals). Codes compare by name.
+        public let kind: Kind
+        public init(_ name: String, kind: Kind = .other) {
+            self.name = name
+            self.kind = kind
+        }
         public var description: String { name }
+        public static func == (lhs: Code, rhs: Code) -> Bool { lhs.name == rhs.name }
+        public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+
+        /// Classes of failure beyond the named codes below.
+        public enum Kind: Sendable, Hashable {
+            /// Only the code's own name says what it is.
+            case other
+            /// The caller's credential was not accepted (401).
+            case unauthenticated
+            /// The caller is known but may not do this (403).
+            case forbidden
+            /// Something Signet depends on is unavailable for now; retrying later may succeed (503).
+            case unavailable
+        }
 
         /// The input could not be parsed at all (garbage PEM/DER, bad JSON, bad duration).
         public static let malformedInput = Code("malformed_input")

@@ -37,7 +37,14 @@ public struct APIError: HTTPResponseError {
             case .unauthenticated: status = .unauthorized
             case .keyCustody, .storage, .hsmBusy: status = .serviceUnavailable
             case .rateLimited: status = .tooManyRequests
-            default: status = .internalServerError
+            default:
+                // Codes named only in their own module (the `oidc_…` refusals) are answered by their kind.
+                switch error.code.kind {
+                case .unauthenticated: status = .unauthorized
+                case .forbidden: status = .forbidden
+                case .unavailable: status = .serviceUnavailable
+                case .other: status = .internalServerError
+                }
             }
             // A 5xx body says what failed and what to do, never the detail (SQLite's text, file paths,
             // CKR codes): that goes to the log under the same request id.
@@ -46,6 +53,7 @@ public struct APIError: HTTPResponseError {
             case .keyCustody: message = "The HSM is unavailable or failing; nothing was signed or recorded. Retry shortly (request \(requestID))"
             case .storage: message = "The store is unavailable (a full disk or a database that cannot be written); nothing was recorded. Retry shortly (request \(requestID))"
             case .hsmBusy: message = "\(error.reason) (request \(requestID))"
+            case _ where error.code.kind == .unavailable: message = error.reason
             case _ where status.code >= 500: message = "Internal error; see the server log for request \(requestID)"
             default: message = error.reason
             }

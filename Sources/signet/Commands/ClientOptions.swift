@@ -17,6 +17,9 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "PEM file of the root(s) to trust for HTTPS and for what Signet returns (default: the bootstrapped root).")
     var root: String?
 
+    @Option(name: .customLong("id-token-file"), help: "File holding the CI job's OIDC ID token (default: $SIGNET_ID_TOKEN, else GitHub Actions' token service), used when no Signet token is given.")
+    var idTokenFile: String?
+
     func validate() throws {
         if tokenArgument != nil {
             throw ValidationError("Tokens are never taken from arguments (they end up in shell history and ps): set SIGNET_TOKEN or pass --token-file FILE")
@@ -26,9 +29,13 @@ struct ClientOptions: ParsableArguments {
     /// Whether the caller pointed this command at a server (a URL or a token), rather than at a CA home.
     var remote: Bool {
         url != nil || tokenFile != nil || ProcessInfo.processInfo.environment["SIGNET_TOKEN"].map { !$0.isEmpty } == true
+            || CIJobToken.discover(idTokenFile: idTokenFile, environment: ProcessInfo.processInfo.environment) != nil
     }
 
-    func context() throws -> ClientContext {
-        try ClientContext.resolve(url: url, tokenFile: tokenFile, rootFile: root, environment: ProcessInfo.processInfo.environment)
+    /// The resolved context; without a Signet token, the CI job's ID token exchanged for one.
+    func context() async throws -> ClientContext {
+        let environment = ProcessInfo.processInfo.environment
+        return try await ClientContext.resolve(url: url, tokenFile: tokenFile, rootFile: root, environment: environment)
+            .withCIJobToken(idTokenFile: idTokenFile, environment: environment)
     }
 }

@@ -18,6 +18,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only this profile's certificates.")
     var profile: String?
 
+    @Option(help: "Only certificates issued to CI identities of this repository (owner/name, GitLab group/project).")
+    var repository: String?
+
     @Option(name: .customLong("expiring-within"), help: "Only valid certificates expiring within this duration, e.g. 48h.")
     var expiringWithin: String?
 
@@ -29,7 +32,8 @@ struct ListCommand: AsyncParsableCommand {
             // The options are checked by the listing's own parser (the API's), before the home is opened.
             let now = Date()
             let given: [(name: String, value: String?)] = [
-                ("status", status), ("team", team), ("profile", profile), ("expiring_within", expiringWithin), ("limit", String(limit)),
+                ("status", status), ("team", team), ("profile", profile), ("repository", repository), ("expiring_within", expiringWithin),
+                ("limit", String(limit)),
             ]
             let query = try CertificateQuery(parameters: given.compactMap { pair in pair.value.map { (name: pair.name, value: $0) } },
                                              now: now, limits: 1...1_000_000)

@@ -13,7 +13,7 @@ struct ProfilesCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: json) {
-            let context = try client.context()
+            let context = try await client.context()
             let profiles = try await CertificateRequester(api: try context.api(), roots: context.roots).profiles()
             if json {
                 try printJSON(["profiles": profiles])

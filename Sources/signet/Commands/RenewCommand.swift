@@ -35,7 +35,7 @@ struct RenewCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting(json: json) {
             let window = try ifExpiringWithin.map(ValidityDuration.init(parsing:))
-            let context = try client.context()
+            let context = try await client.context()
             let requester = CertificateRequester(api: try context.api(), roots: try context.requireRoots())
             let outcome = try await requester.renew(
                 certificatePath: certificate, keyFile: key, window: window, validity: validity, subjectName: subjectName,

@@ -44,7 +44,7 @@ struct RequestCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: json) {
-            let context = try client.context()
+            let context = try await client.context()
             let requester = CertificateRequester(api: try context.api(), roots: try context.requireRoots())
             let written = try await requester.request(
                 .init(profile: profile, out: CredentialPaths(base: out), validity: validity, subjectName: subjectName, keyType: keyType,

@@ -54,8 +54,9 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
         commandName: "release-key",
         abstract: "The release's HSM-held key and certificate (created on first use); prints key id and certificate.",
         discussion: """
-            With SIGNET_TOKEN set (a ci token), asks the Signet server (--url, $SIGNET_URL or the home's base_url); \
-            the team comes from the token. Without it, works on the local home and needs --team.
+            With SIGNET_TOKEN set (a ci token), or in a CI job with an OIDC ID token (--id-token-file, SIGNET_ID_TOKEN, \
+            or GitHub Actions' id-token permission), asks the Signet server (--url, $SIGNET_URL or the home's base_url); \
+            the team comes from the token. Without either, works on the local home and needs --team.
             """)
 
     @OptionGroup var options: HomeOptions
@@ -72,10 +73,17 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
     @Option(help: "Signet URL for API mode (default: $SIGNET_URL, else base_url of the home).")
     var url: String?
 
+    @Option(name: .customLong("id-token-file"), help: "File holding the CI job's OIDC ID token (default: $SIGNET_ID_TOKEN, else GitHub Actions' token service).")
+    var idTokenFile: String?
+
     func run() async throws {
         try await runReporting {
-            if let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty {
+            let environment = ProcessInfo.processInfo.environment
+            if (environment["SIGNET_TOKEN"].map { !$0.isEmpty } ?? false) || CIJobToken.discover(idTokenFile: idTokenFile, environment: environment) != nil {
                 let server = try ServerURL.resolve(url, home: options.directory)
+                guard let token = try await CIJobToken.signetToken(url: server.url, trust: server.trust, environment: environment, idTokenFile: idTokenFile) else {
+                    throw SignetError(.unauthenticated, "Set SIGNET_TOKEN or give the job's ID token")
+                }
                 let api = try APIClient(base: server.url, token: token, trust: server.trust)
                 let key = try await api.post("/api/v1/releases/\(release)/key\(rotate ? "?rotate=true" : "")", [:])
                 if options.json {
@@ -105,7 +113,7 @@ struct ReleaseKeyCommand: AsyncParsableCommand {
 struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
-        abstract: "Sign FILE through Signet with the release's HSM key: writes a detached CMS signature (DER). Needs SIGNET_TOKEN (a ci token).")
+        abstract: "Sign FILE through Signet with the release's HSM key: writes a detached CMS signature (DER). Needs SIGNET_TOKEN (a ci token) or the CI job's OIDC ID token.")
 
     @OptionGroup var options: HomeOptions
 
@@ -127,12 +135,17 @@ struct SignCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca-file"), help: "PEM roots to verify the timestamp against (default: the bootstrapped root, else the root in the chain Signet returns).")
     var caFile: String?
 
+    @Option(name: .customLong("id-token-file"), help: "File holding the CI job's OIDC ID token (default: $SIGNET_ID_TOKEN, else GitHub Actions' token service).")
+    var idTokenFile: String?
+
     func run() async throws {
         try await runReporting(json: options.json) {
-            guard let token = ProcessInfo.processInfo.environment["SIGNET_TOKEN"], !token.isEmpty else {
-                throw SignetError(.unauthenticated, "Set SIGNET_TOKEN to a ci token (tokens are never taken from arguments)")
-            }
             let server = try ServerURL.resolve(url, home: options.directory)
+            guard let token = try await CIJobToken.signetToken(url: server.url, trust: server.trust, environment: ProcessInfo.processInfo.environment,
+                                                               idTokenFile: idTokenFile) else {
+                throw SignetError(.unauthenticated, "Set SIGNET_TOKEN to a ci token, or run in a CI job with an OIDC ID token (--id-token-file, SIGNET_ID_TOKEN, "
+                    + "or GitHub Actions with id-token: write); tokens are never taken from arguments")
+            }
             let api = try APIClient(base: server.url, token: token, trust: server.trust)
             let content = try readFile(input, what: "file")
             // --ca-file roots check the timestamp; without it the bootstrapped root, else the root in the chain Signet returns.

@@ -41,9 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
             ServeLimitOptions.raiseFileLimit(for: limits.maxConnections)
             let runtime = try await SignetRuntime.open(home, signingCapacity: limits.signingQueue)
             try await runtime.ca.reconcilePendingKeys(by: SignetRuntime.localOperator())
+            let identity = try runtime.makeWorkloadAuthenticator()
+            // Issuers' keys are fetched before the first token needs them; an issuer down now is tried again on use.
+            if let identity { await identity.verifier.keys.prefetch(Array(identity.verifier.issuers.values)) }
             let services = SignetServices(ca: runtime.ca, repository: runtime.store, revocation: try runtime.makeRevocation(),
                                           timestamping: try runtime.makeTimestampAuthority(), trail: runtime.auditTrail,
-                                          signingRateLimiter: ClientRateLimiter(policy: limits.signingRate))
+                                          signingRateLimiter: ClientRateLimiter(policy: limits.signingRate), identity: identity)
             // CRLs exist before the first request can ask for them.
             try await services.revocation.publishAll()
             // A fresh checkpoint before the server counts as running (the lock below), so verify never
