@@ -67,14 +67,15 @@ import Testing
         // A thread-local value whose destructor counts, as OpenSSL (inside SoftHSM2) keeps per-thread state.
         var key = pthread_key_t()
         #expect(pthread_key_create(&key, { _ in threadCleanups.add() }) == 0)
-        defer { pthread_key_delete(key) }
+        let threadKey = key
+        defer { pthread_key_delete(threadKey) }
         let before = threadCleanups.value
         var queue: SigningQueue? = SigningQueue(settings: .init(threads: 3, capacity: 16))
         let ready = DispatchSemaphore(value: 0), gate = DispatchSemaphore(value: 0)
         // Three jobs at once, so each of the three threads sets its own value.
         for _ in 0..<3 {
             #expect(queue?.trySubmit {
-                pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+                pthread_setspecific(threadKey, UnsafeRawPointer(bitPattern: 1))
                 ready.signal()
                 gate.wait()
             } == true)

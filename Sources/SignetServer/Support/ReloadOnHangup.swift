@@ -24,7 +24,7 @@ struct ReloadOnHangup: Service {
         source.setEventHandler { continuation.yield() }
         source.resume()
         defer { source.cancel() }
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in hangups {
                 do {
                     let summary = try await reload()
