@@ -40,15 +40,12 @@ public struct APIClient: Sendable {
     /// Revokes a certificate (`POST /api/v1/certificates/<serial>/revoke`) and returns its record as the
     /// server shows it. Developer and ci tokens may revoke what they requested, admins anything.
     public func revoke(serial: String, reason: RevocationReason) async throws -> [String: Any] {
-        let normalized = serial.lowercased()
-        guard !normalized.isEmpty, Hex.decode(normalized) != nil else {
-            throw SignetError.malformed("Expected a serial in lowercase hex without separators, got '\(serial)'")
-        }
+        let normalized = try Hex.serial(serial)
         let answer = try await post("/api/v1/certificates/\(normalized)/revoke", ["reason": reason.name])
-        guard let record = answer["certificate"] as? [String: Any] else {
+        guard answer["serial"] is String, answer["status"] is String else {
             throw SignetError.internalError("Expected the revoked certificate's record from \(base); is it a Signet server?")
         }
-        return record
+        return answer
     }
 
     func json(_ response: HTTPTransport.Response, path: String) throws -> [String: Any] {

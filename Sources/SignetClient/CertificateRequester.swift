@@ -158,7 +158,8 @@ public struct CertificateRequester: Sendable {
 
         let serial = current.serialNumber.bytes.hexString
         let shown = try await api.get("/api/v1/certificates/\(serial)")
-        guard let record = shown["certificate"] as? [String: Any], let profile = record["profile"] as? String else {
+        let record = shown
+        guard let profile = record["profile"] as? String else {
             throw SignetError.internalError("Expected the record of \(serial) from \(api.base); is it a Signet server?")
         }
         if record["status"] as? String == "revoked" {

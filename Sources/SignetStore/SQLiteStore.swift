@@ -275,6 +275,13 @@ public final class SQLiteStore: SignetRepository, @unchecked Sendable {
                 ALTER TABLE api_tokens ADD COLUMN identity TEXT;
                 """)
         }
+        migrator.registerMigration("v12-root-names-itself-as-issuer") { db in
+            // A self-signed root's record had an empty issuer; it is its own issuer, as its certificate says.
+            try db.execute(sql: """
+                UPDATE certificates SET issuer = (SELECT a.name FROM authorities a WHERE a.certificate_serial = certificates.serial)
+                WHERE issuer = '' AND EXISTS (SELECT 1 FROM authorities a WHERE a.certificate_serial = certificates.serial)
+                """)
+        }
         return migrator
     }
 

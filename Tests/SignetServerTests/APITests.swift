@@ -84,8 +84,10 @@ import X509
 
             let shown = try await client.execute(uri: "/api/v1/certificates/\(serial)", method: .get, headers: Self.headers(f.token("dev")))
             #expect(shown.status == .ok)
-            let summary = Self.body(shown)["certificate"] as? [String: Any]
-            #expect(summary?["team"] as? String == "payments" && summary?["requester"] as? String == "dev" && summary?["status"] as? String == "valid")
+            let summary = Self.body(shown)
+            #expect(summary["team"] as? String == "payments" && summary["requester"] as? String == "dev" && summary["status"] as? String == "valid")
+            // `certificate` is the PEM, as in the answer to POST /api/v1/certificates.
+            #expect(summary["certificate"] as? String == result["certificate"] as? String, "GET and POST must agree on `certificate`")
 
             let der = try await client.execute(uri: "/api/v1/certificates/\(serial)", method: .get, headers: Self.headers(f.token("auditor"), accept: "application/pkix-cert"))
             #expect(der.headers[.contentType] == "application/pkix-cert")
@@ -101,7 +103,8 @@ import X509
             let revoked = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token("admin")),
                                                    body: Self.json(["reason": "keyCompromise"]))
             #expect(revoked.status == .ok)
-            #expect((Self.body(revoked)["certificate"] as? [String: Any])?["revocation_reason"] as? String == "keyCompromise")
+            #expect(Self.body(revoked)["revocation_reason"] as? String == "keyCompromise")
+            #expect((Self.body(revoked)["certificate"] as? String)?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
             let again = try await client.execute(uri: "/api/v1/certificates/\(serial)/revoke", method: .post, headers: Self.headers(f.token("admin")),
                                                  body: Self.json(["reason": "superseded"]))
             Self.expectError(again, .conflict, "conflict")
@@ -164,7 +167,7 @@ import X509
             #expect(try await f.runtime.store.certificates(.init(status: .revoked)).isEmpty)
             let own = try await revoke(mine, f.token("dev"), "superseded")
             #expect(own.status == .ok, "\(String(buffer: own.body))")
-            #expect((Self.body(own)["certificate"] as? [String: Any])?["revocation_reason"] as? String == "superseded")
+            #expect(Self.body(own)["revocation_reason"] as? String == "superseded")
             #expect(try await revoke(pipelines, f.token("ci"), "cessationOfOperation").status == .ok)
             #expect(try await revoke(bobs, f.token("admin"), "privilegeWithdrawn").status == .ok)
             #expect(try await f.runtime.store.certificates(.init(status: .revoked)).map(\.serial).sorted() == [mine, bobs, pipelines].sorted())

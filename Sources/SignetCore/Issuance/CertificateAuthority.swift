@@ -250,7 +250,8 @@ public final class CertificateAuthority: Sendable {
             let (der, record) = try await signCertificate(
                 profile: profile, subject: subject, subjectKey: key.publicKey, notBefore: notBefore,
                 notAfter: notAfter, issuer: parent, signer: signer,
-                team: nil, release: nil, requester: principal.name, keyID: reference.idHex, admission: .always)
+                team: nil, release: nil, requester: principal.name, keyID: reference.idHex, admission: .always,
+                selfIssuedBy: parent == nil ? name : nil)
             let certificate = try Certificate(derEncoded: der)
             Failpoints.hit(Failpoints.afterCertificateSigned)
             let rotateAt = profile.rotation.map { now.addingTimeInterval($0.every.timeInterval) }
@@ -368,7 +369,7 @@ public final class CertificateAuthority: Sendable {
     func signCertificate(
         profile: Profile, subject: DistinguishedName, subjectKey: Certificate.PublicKey, notBefore: Date, notAfter: Date,
         issuer: LoadedAuthority?, signer: any SigningKey, team: String?, release: String?, requester: String, keyID: String?,
-        admission: SigningQueue.Admission, identity: WorkloadIdentity? = nil
+        admission: SigningQueue.Admission, identity: WorkloadIdentity? = nil, selfIssuedBy: String? = nil
     ) async throws -> (der: [UInt8], record: CertificateRecord) {
         if admission == .bounded { try signing.checkCapacity() }
         for attempt in 1...3 {
@@ -384,7 +385,8 @@ public final class CertificateAuthority: Sendable {
             }
             let tbs = Array(unsigned.tbsCertificateBytes)
             let record = CertificateRecord(
-                serial: serial.hex, issuer: issuer?.name ?? "", profile: profile.name, subject: subject.description, team: team,
+                // A self-signed root is its own issuer: its record names itself, never an empty issuer.
+                serial: serial.hex, issuer: issuer?.name ?? selfIssuedBy ?? "", profile: profile.name, subject: subject.description, team: team,
                 release: release, requester: requester, keyID: keyID, notBefore: unsigned.notValidBefore, notAfter: unsigned.notValidAfter,
                 status: .pending, der: nil, createdAt: clock.now(), repository: identity?.repository)
             do {

@@ -77,10 +77,6 @@ struct CertificateController {
         return ResponseBody.bytes(body, contentType: "application/json")
     }
 
-    struct ShowBody: Encodable {
-        let certificate: CertificateSummary
-        let pem: String?
-    }
 
     func record(_ context: SignetRequestContext) async throws -> CertificateRecord {
         let serial = try Hex.serial(context.parameters.get("serial") ?? "")
@@ -104,7 +100,7 @@ struct CertificateController {
             guard let pem else { throw SignetError.conflict("Certificate \(record.serial) is pending and has no certificate") }
             return ResponseBody.bytes(Array((pem + "\n").utf8), contentType: "application/x-pem-file")
         }
-        return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: pem))
+        return try JSONBody.response(record.detail(at: services.clock.now()))
     }
 
     @Sendable func revoke(_ request: Request, context: SignetRequestContext) async throws -> Response {
@@ -122,7 +118,7 @@ struct CertificateController {
             BackgroundFailure.record("crl_publish", error, logger: context.logger)
         }
         Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name)]).increment()
-        return try JSONBody.response(ShowBody(certificate: record.summary(at: services.clock.now()), pem: nil))
+        return try JSONBody.response(record.detail(at: services.clock.now()))
     }
 }
 

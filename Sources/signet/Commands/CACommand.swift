@@ -10,7 +10,8 @@ struct CACommand: AsyncParsableCommand {
         commandName: "ca", abstract: "CA certificates, and the trust a client starts from.", subcommands: [Export.self, Fingerprint.self, Bootstrap.self])
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export", abstract: "Print a CA certificate (DER by default).")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Print a CA certificate (DER by default; with --json its name, serial, subject, validity, fingerprint and PEM).")
 
         @OptionGroup var options: HomeOptions
 
@@ -37,7 +38,14 @@ struct CACommand: AsyncParsableCommand {
                     guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
                         throw SignetError.configuration("Cannot write \(out)")
                     }
-                } else {
+                }
+                if options.json {
+                    let certificate = try Certificate(derEncoded: authority.certificateDER)
+                    try printJSON(["name": authority.name, "kind": authority.kind, "serial": authority.certificateSerial,
+                                   "subject": certificate.subject.description, "not_before": certificate.notValidBefore.iso8601,
+                                   "not_after": certificate.notValidAfter.iso8601, "fingerprint": SignetClient.Fingerprint.sha256(certificate),
+                                   "pem": PEM.encode(authority.certificateDER) + "\n", "path": out] as [String: String?])
+                } else if out == nil {
                     FileHandle.standardOutput.write(Data(bytes))
                 }
             }

@@ -17,9 +17,10 @@ struct CRLCommand: AsyncParsableCommand {
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
                 let published = try await runtime.makeRevocation().publishAll()
                 if options.json {
-                    try printJSON(published.map { ["issuer": $0.issuer, "number": "\($0.number)", "entries": "\($0.entries)",
-                                                    "this_update": $0.thisUpdate.iso8601, "next_update": $0.nextUpdate.iso8601,
-                                                    "path": runtime.home.crlDirectory + "/" + $0.issuer + ".crl"] })
+                    try printJSON(published.map {
+                        CRLPublishOutput(issuer: $0.issuer, number: $0.number, entries: $0.entries, thisUpdate: $0.thisUpdate, nextUpdate: $0.nextUpdate,
+                                     path: runtime.home.crlDirectory + "/" + $0.issuer + ".crl")
+                    })
                 } else {
                     for crl in published {
                         print("\(runtime.home.crlDirectory)/\(crl.issuer).crl  number \(crl.number), \(crl.entries) revoked, next update \(crl.nextUpdate.iso8601)")
@@ -28,4 +29,14 @@ struct CRLCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// One line of `signet crl publish --json`: numbers as numbers, times in RFC 3339.
+private struct CRLPublishOutput: Encodable {
+    let issuer: String
+    let number: Int64
+    let entries: Int
+    let thisUpdate: Date
+    let nextUpdate: Date
+    let path: String
 }

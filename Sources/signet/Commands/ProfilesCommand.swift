@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SignetClient
+import SignetRuntime
 
 struct ProfilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,13 +20,11 @@ struct ProfilesCommand: AsyncParsableCommand {
                 try printJSON(["profiles": profiles])
                 return
             }
-            print(["PROFILE".padding(toLength: 24, withPad: " ", startingAt: 0), "SOURCE", "DEFAULT", "MAX    ",
-                   "KEY TYPES".padding(toLength: 34, withPad: " ", startingAt: 0), "DESCRIPTION"].joined(separator: " "))
+            var table = TextTable(header: ["PROFILE", "SOURCE", "DEFAULT", "MAX", "KEY TYPES", "DESCRIPTION"])
             for p in profiles {
-                print([p.name.padding(toLength: 24, withPad: " ", startingAt: 0), p.keySource.padding(toLength: 6, withPad: " ", startingAt: 0),
-                       p.defaultValidity.padding(toLength: 7, withPad: " ", startingAt: 0), p.maxValidity.padding(toLength: 7, withPad: " ", startingAt: 0),
-                       p.keyTypes.joined(separator: ",").padding(toLength: 34, withPad: " ", startingAt: 0), p.description].joined(separator: " "))
+                table.add([p.name, p.keySource, p.defaultValidity, p.maxValidity, p.keyTypes.joined(separator: ","), p.description])
             }
+            table.print()
         }
     }
 }

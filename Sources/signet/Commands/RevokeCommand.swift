@@ -17,7 +17,7 @@ struct RevokeCommand: AsyncParsableCommand {
     @OptionGroup var options: HomeOptions
     @OptionGroup var client: ClientOptions
 
-    @Argument(help: "Serial number, lowercase hex without separators.")
+    @Argument(help: "Serial number in hex, as openssl or a browser shows it (any case, colons allowed).")
     var serial: String
 
     @Option(help: "RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, affiliationChanged, privilegeWithdrawn, unspecified, cACompromise, aACompromise.")
@@ -38,7 +38,7 @@ struct RevokeCommand: AsyncParsableCommand {
             let runtime = try await SignetRuntime.openStore(try SignetHome.open(options.directory))
             let record = try await runtime.revoke(serial: serial, reason: reason, by: SignetRuntime.localOperator())
             if options.json {
-                try printJSON(record.summary(at: Date()))
+                try printJSON(record.detail(at: Date()))
             } else {
                 print("Revoked \(record.serial) (\(reason.name)) at \(record.revokedAt?.iso8601 ?? "")")
             }

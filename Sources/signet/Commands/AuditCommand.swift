@@ -99,7 +99,12 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-                if let checkpoint = try await runtime.auditTrail.checkpoint(by: SignetRuntime.localOperator(), refresh: refresh) {
+                let checkpoint = try await runtime.auditTrail.checkpoint(by: SignetRuntime.localOperator(), refresh: refresh)
+                if options.json {
+                    // `signed` false: the newest entry was already covered, and the fields name that checkpoint.
+                    let newest: AuditCheckpoint? = if let checkpoint { checkpoint } else { try await runtime.store.newestCheckpoint() }
+                    try printJSON(CheckpointOutput(signed: checkpoint != nil, sequence: newest?.sequence, time: newest?.time, keyId: newest?.keyID))
+                } else if let checkpoint {
                     print("Checkpoint signed at entry \(checkpoint.sequence).")
                 } else {
                     print("The newest entry is already covered by a checkpoint.")
@@ -109,68 +114,20 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
-struct InventoryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "inventory", abstract: "Every issuer and key, certificates by team/profile/status, what expires soon, and whether store and token agree.")
+/// `signet audit checkpoint --json`: whether a checkpoint was signed, and the newest one; absent fields are null.
+private struct CheckpointOutput: Encodable {
+    let signed: Bool
+    let sequence: Int64?
+    let time: Date?
+    let keyId: String?
 
-    @OptionGroup var options: HomeOptions
-
-    @Option(name: .customLong("expiring-within"), help: "Window for the expiring list (default 7d).")
-    var expiringWithin: String = "7d"
-
-    func run() async throws {
-        try await runReporting {
-            let window = try ValidityDuration(parsing: expiringWithin)
-            let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-            let inventory = try await Inventory.collect(ca: runtime.ca, counts: runtime.store, expiringWithin: window)
-            if options.json {
-                try printJSON(inventory)
-                return
-            }
-            print("Keys live in \(inventory.custody)\n")
-            print("AUTHORITIES")
-            for a in inventory.authorities {
-                print("  \(a.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(a.state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(a.kind.padding(toLength: 13, withPad: " ", startingAt: 0)) key \(a.keyLabel ?? a.keyId) (\(a.algorithm ?? "?")) created \(a.createdAt.iso8601) expires \(a.notAfter.iso8601)\(a.nextRotation.map { " rotates \($0.iso8601)" } ?? "")")
-            }
-            print("\nKEYS")
-            for k in inventory.keys {
-                print("  \(k.id) \(k.state.padding(toLength: 9, withPad: " ", startingAt: 0)) \(k.purpose.padding(toLength: 12, withPad: " ", startingAt: 0)) \(k.algorithm.padding(toLength: 8, withPad: " ", startingAt: 0)) \(k.inToken ? "in token " : "not in token") \(k.label)")
-            }
-            print("\nCERTIFICATES")
-            for c in inventory.certificates {
-                print("  \(c.profile.padding(toLength: 20, withPad: " ", startingAt: 0)) team \((c.team ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.status.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.count)")
-            }
-            print("\nEXPIRING WITHIN \(inventory.expiringWithin): \(inventory.expiring.count)")
-            for c in inventory.expiring { print("  \(c.serial) \(c.notAfter.iso8601) \(c.subject)") }
-            let consistency = inventory.consistency
-            print("\nSTORE AND TOKEN: \(consistency.consistent ? "consistent" : "INCONSISTENT")")
-            for k in consistency.unknownInToken { print("  unknown key in token: \(k.label) (id \(k.id), \(k.algorithm ?? "?"))") }
-            for k in consistency.missingFromToken { print("  missing from token: \(k.label) (id \(k.id), \(k.state))") }
-        }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(signed, forKey: .signed)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(time, forKey: .time)
+        try container.encode(keyId, forKey: .keyId)
     }
-}
 
-struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "A compliance report: key protection read back from the HSM, profile limits, revocations, signatures per key, anomalies.")
-
-    @OptionGroup var options: HomeOptions
-
-    @Option(help: "json or md.")
-    var format: String = "md"
-
-    @Option(help: "The period covered, back from now (default 30d).")
-    var since: String = "30d"
-
-    func run() async throws {
-        try await runReporting {
-            guard format == "json" || format == "md" else { throw SignetError.malformed("Unknown format '\(format)'; use json or md") }
-            let period = try ValidityDuration(parsing: since)
-            let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
-            let report = try await ComplianceReport.collect(
-                ca: runtime.ca, trail: runtime.auditTrail, counts: runtime.store,
-                since: runtime.clock.now().addingTimeInterval(-period.timeInterval))
-            if format == "json" || options.json { try printJSON(report) } else { print(report.markdown()) }
-        }
-    }
+    private enum CodingKeys: String, CodingKey { case signed, sequence, time, keyId }
 }
