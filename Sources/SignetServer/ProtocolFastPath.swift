@@ -50,17 +50,26 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         var maximumBody: Int {
             self == .timestamp ? TimestampAuthority.maximumRequestSize : RevocationController.maximumRequestSize
         }
+
+        /// The router's name for the route, under which its request metrics are recorded.
+        var routerPath: String {
+            switch self {
+            case .ocspPost: return "/ocsp"
+            case .ocspGet: return "/ocsp/**"
+            case .timestamp: return "/tsa"
+            }
+        }
     }
 
-    /// The headers of a time-stamp reply, as ``TimestampController`` writes them.
-    static let timestampReplyFields: HTTPFields = [.contentType: "application/timestamp-reply", .cacheControl: "no-store"]
-
-    /// What every connection's handler shares.
+    /// What every connection's handler shares; `sampler` and `metrics` are the router's own, so both
+    /// paths sample one log and count into one set of counters.
     struct Shared: Sendable {
         let services: SignetServices
         let logger: Logger
         let sampler: ProtocolLogSampler
         let metrics: ProtocolMetrics
+        /// The router's request metrics, recorded for the answers written here.
+        let requests = RequestMetrics()
         /// Fast-path answers written, by protocol (`/metrics`).
         let ocspAnswered = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "ocsp")])
         let timestampAnswered = Counter(label: "signet_fast_path_responses_total", dimensions: [("protocol", "tsa")])
@@ -128,17 +137,16 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             let started = ContinuousClock.now
             if overflow && route == .timestamp {
                 // Refused in the protocol, as the router does: the TSA's own size check answers.
-                shared.metrics.tsaRejected.increment()
-                write(context, to: head, TimestampAuthority.oversizedRequestRejection, fields: Self.timestampReplyFields, started: started, failure: "rejection")
+                shared.timestampAnswered.increment()
+                write(context, to: head, route, ProtocolAnswer.oversizedTimestampQuery(metrics: shared.metrics), started: started)
             } else if overflow {
                 // The router answers an empty OCSP request with malformedRequest, as it does an oversized one.
                 passRequest(context, head, nil, trailers)
             } else if route == .timestamp, let body {
                 timestamp(context, head, body, trailers, started: started)
             } else if route != .timestamp, let answer = immediateAnswer(head, body) {
-                respond(context, to: head, answer, started: started)
-                shared.metrics.ocspAnswered(answer.status)
                 shared.ocspAnswered.increment()
+                respond(context, to: head, route, answer, started: started)
             } else {
                 // Not answerable without I/O (or malformed): the router decides, with the same bytes.
                 passRequest(context, head, body, trailers)
@@ -198,9 +206,8 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let request: TimeStampReq
         switch tsa.admit(Array(buffer: body)) {
         case .rejected(let rejection):
-            shared.metrics.tsaRejected.increment()
             shared.timestampAnswered.increment()
-            write(context, to: head, rejection, fields: Self.timestampReplyFields, started: started, failure: "rejection")
+            write(context, to: head, .timestamp, ProtocolAnswer.timestampRejection(rejection, metrics: shared.metrics), started: started)
             return
         case .accepted(let accepted):
             request = accepted
@@ -215,8 +222,7 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             try services.signingRateLimiter.check(client!, at: services.clock.now())
         } catch let refusal as SignetError {
             // The serial is skipped, never reused (RFC 3161 §2.4.2 asks only for uniqueness).
-            shared.metrics.tsaRateLimited.increment()
-            refuse(context, to: head, refusal, status: .tooManyRequests, started: started)
+            refuse(context, to: head, refusal, started: started)
             return
         } catch {}
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -231,8 +237,7 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if !queued {
             signing = false
-            shared.metrics.tsaBusy.increment()
-            refuse(context, to: head, services.ca.signing.busyError, status: .serviceUnavailable, started: started)
+            refuse(context, to: head, services.ca.signing.busyError, started: started)
         }
     }
 
@@ -240,9 +245,8 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func signed(_ context: ChannelHandlerContext, _ head: HTTPRequest, _ reply: TimestampAuthority.Reply, started: ContinuousClock.Instant) {
         signing = false
         guard !removed else { return }
-        (reply.granted ? shared.metrics.tsaGranted : shared.metrics.tsaRejected).increment()
         shared.timestampAnswered.increment()
-        write(context, to: head, reply.der, fields: Self.timestampReplyFields, started: started, failure: reply.granted ? nil : "rejection")
+        write(context, to: head, .timestamp, ProtocolAnswer.timestamp(reply, metrics: shared.metrics), started: started)
         let waiting = deferred
         deferred = []
         let routerBefore = routerPending
@@ -256,11 +260,9 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// A TSA refusal for load: the rejection in the protocol, with the HTTP status and Retry-After.
-    private func refuse(_ context: ChannelHandlerContext, to head: HTTPRequest, _ refusal: SignetError, status: HTTPResponse.Status, started: ContinuousClock.Instant) {
+    private func refuse(_ context: ChannelHandlerContext, to head: HTTPRequest, _ refusal: SignetError, started: ContinuousClock.Instant) {
         shared.timestampAnswered.increment()
-        var fields = Self.timestampReplyFields
-        fields[.retryAfter] = String(refusal.retryAfter ?? 1)
-        write(context, to: head, TimestampAuthority.refusalDER(refusal), status: status, fields: fields, started: started, failure: refusal.code.name)
+        write(context, to: head, .timestamp, ProtocolAnswer.timestampRefusal(refusal, metrics: shared.metrics), started: started)
     }
 
     // MARK: OCSP
@@ -280,36 +282,35 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return services.revocation.responder.immediateAnswer(to: der)
     }
 
-    private func respond(_ context: ChannelHandlerContext, to head: HTTPRequest, _ answer: OCSPResponder.Answer, started: ContinuousClock.Instant) {
+    private func respond(_ context: ChannelHandlerContext, to head: HTTPRequest, _ route: Route, _ answer: OCSPResponder.Answer, started: ContinuousClock.Instant) {
         let now = services.clock.now()
-        var fields: HTTPFields
+        let caching: HTTPFields
         if head.method == .get && answer.cacheable {
             // The same answer is asked for many times: its Last-Modified, Expires and ETag are formatted once.
             if let memo = cacheableHeaders, memo.der == answer.der, now.timeIntervalSince(memo.formattedAt) < 1 {
-                fields = memo.fields
+                caching = memo.fields
             } else {
-                fields = RevocationController.ocspHeaders(answer, cache: true, now: now)
-                cacheableHeaders = (answer.der, now, fields)
+                caching = ProtocolAnswer.ocspCachingHeaders(answer, cache: true, now: now)
+                cacheableHeaders = (answer.der, now, caching)
             }
         } else {
-            fields = RevocationController.ocspHeaders(answer, cache: false, now: now)
+            caching = ProtocolAnswer.ocspCachingHeaders(answer, cache: false, now: now)
         }
-        fields[.contentType] = "application/ocsp-response"
-        write(context, to: head, answer.der, fields: fields, started: started, failure: answer.status == .successful ? nil : "ocsp")
+        write(context, to: head, route, ProtocolAnswer.ocsp(answer, caching: caching, metrics: shared.metrics), started: started)
     }
 
     // MARK: Writing
 
-    /// Writes a response with `body`, the router's common headers, and `Connection: close` honoured,
-    /// and logs it: always when `failure` names what went wrong, else when the sampler picks it.
-    private func write(_ context: ChannelHandlerContext, to head: HTTPRequest, _ body: [UInt8], status: HTTPResponse.Status = .ok,
-                       fields: HTTPFields, started: ContinuousClock.Instant, failure: String? = nil) {
-        var fields = fields
+    /// Writes `answer` with the headers the router adds to every response (request id, Date, Server),
+    /// honouring `Connection: close`, then records it in the router's request metrics and log.
+    private func write(_ context: ChannelHandlerContext, to head: HTTPRequest, _ route: Route, _ answer: ProtocolAnswer, started: ContinuousClock.Instant) {
+        let body = answer.body, status = answer.status
+        var fields = answer.fields
         fields[.contentLength] = String(body.count)
         let requestID = RequestID().description
         fields[.requestID] = requestID
         fields[.date] = httpDate(Date())
-        fields[.server] = "signet"
+        fields[.server] = SignetApplication.serverName
         let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
         if close { fields[.connection] = "close" }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
@@ -320,19 +321,9 @@ final class ProtocolFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
-        let logger = shared.logger
-        guard logger.logLevel <= .info, failure != nil || shared.sampler.take() else { return }
-        let elapsed = ContinuousClock.now - started
-        var metadata: Logger.Metadata = [
-            "hb.request.id": "\(requestID)", "method": "\(head.method.rawValue)", "path": "\(head.path ?? "")", "status": "\(status.code)",
-            "ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
-        ]
-        if let failure {
-            metadata["outcome"] = "\(failure)"
-        } else if shared.sampler.interval > 1 {
-            metadata["sampled"] = "1/\(shared.sampler.interval)"
-        }
-        logger.info("request", metadata: metadata)
+        shared.requests.record(route: route.routerPath, method: head.method, status: status, started: started)
+        RequestLog.write(shared.logger, method: head.method, path: head.path ?? "", status: status, started: started, sampler: shared.sampler,
+                         failure: answer.failure, requestID: requestID)
     }
 
     /// The Date header, formatted once per second per connection.

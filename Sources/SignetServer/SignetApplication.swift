@@ -56,11 +56,20 @@ public enum SignetApplication {
     /// The router with every route, and the list of routes it registered (for the OpenAPI check).
     /// `logSample`: see ``ServerLimits/logSample``.
     public static func buildRouter(services: SignetServices, logSample: Int = 1) -> (Router<SignetRequestContext>, [(method: String, path: String)]) {
+        let (router, routes, _) = buildRouter(services: services, sampler: ProtocolLogSampler(interval: logSample), protocolMetrics: ProtocolMetrics())
+        return (router, routes)
+    }
+
+    /// The `Server` header of every response, from the router or the fast path.
+    static let serverName = "signet"
+
+    /// The router, built with the log sampler and protocol counters that ``ProtocolFastPath`` shares.
+    static func buildRouter(services: SignetServices, sampler: ProtocolLogSampler, protocolMetrics: ProtocolMetrics)
+        -> (Router<SignetRequestContext>, [(method: String, path: String)], ProtocolMetrics) {
         let router = Router(context: SignetRequestContext.self)
-        router.add(middleware: ErrorMiddleware(sampler: ProtocolLogSampler(interval: logSample)))
+        router.add(middleware: ErrorMiddleware(sampler: sampler))
         router.add(middleware: MetricsMiddleware())
         var table = RouteTable()
-        let protocolMetrics = ProtocolMetrics()
         PublicController(services: services, metrics: metrics).register(&table, router)
         RevocationController(services: services, metrics: protocolMetrics).register(&table, router)
         TimestampController(services: services, metrics: protocolMetrics).register(&table, router)
@@ -71,7 +80,7 @@ public enum SignetApplication {
         TokenController(services: services).register(&table, api)
         ReleaseController(services: services).register(&table, api)
         AuditController(services: services).register(&table, api)
-        return (router, table.entries.map { ($0.method, $0.path) })
+        return (router, table.entries.map { ($0.method, $0.path) }, protocolMetrics)
     }
 
     /// A logger that writes JSON lines to stderr through the buffered ``LogWriter/standardError``.
@@ -88,7 +97,8 @@ public enum SignetApplication {
     ) throws -> some ApplicationProtocol {
         _ = metrics
         let limits = settings.limits
-        let (router, _) = buildRouter(services: services, logSample: limits.logSample)
+        let sampler = ProtocolLogSampler(interval: limits.logSample)
+        let (router, _, protocolMetrics) = buildRouter(services: services, sampler: sampler, protocolMetrics: ProtocolMetrics())
         let logger = makeLogger(level: settings.logLevel)
         // Per connection, in pipeline order after HTTP decoding: the connection cap, the timeouts, then
         // the fast path (repeated OCSP questions and time-stamps answered off the router); the rest
@@ -98,7 +108,7 @@ public enum SignetApplication {
             header: TimeAmount(limits.headerTimeout), body: TimeAmount(limits.bodyTimeout), idle: TimeAmount(limits.idleTimeout))
         let timeoutCounters = ConnectionTimeouts.Counters()
         let fastPath = ProtocolFastPath.Shared(
-            services: services, logger: logger, sampler: ProtocolLogSampler(interval: limits.logSample), metrics: ProtocolMetrics())
+            services: services, logger: logger, sampler: sampler, metrics: protocolMetrics)
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [
             ConnectionLimiter(count: connections),
             ConnectionTimeouts(limits: timeouts, counters: timeoutCounters),
@@ -116,7 +126,7 @@ public enum SignetApplication {
         }
         return Application(
             router: router, server: server,
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "signet"),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: serverName),
             services: [
                 RevocationPublishingService(publisher: services.revocation, interval: .milliseconds(250), logger: logger),
                 RotationService(services: services, interval: settings.rotationInterval, logger: logger),

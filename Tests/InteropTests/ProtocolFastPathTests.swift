@@ -27,6 +27,13 @@ import Testing
             return Int(PrometheusText.value(of: "signet_fast_path_responses_total{protocol=\"\(`protocol`)\"}", in: metrics) ?? 0)
         }
 
+        /// The router's request count (Hummingbird's `hb.requests`) for `route`, `method` and status 200, from `/metrics`.
+        func requestCount(_ route: String, _ method: String) async throws -> Int {
+            let metrics = try await HTTPClient.request(server.baseURL + "/metrics").text
+            let series = "hb_requests{http_route=\"\(route)\",http_request_method=\"\(method)\",http_response_status_code=\"200\"}"
+            return Int(PrometheusText.value(of: series, in: metrics) ?? 0)
+        }
+
         /// openssl's reading of an OCSP response for the leaf, signature checked.
         func judge(_ response: [UInt8]) throws -> ProcessResult {
             let path = TestEnvironment.temporaryDirectory("resp", in: work) + "/resp.der"
@@ -50,8 +57,11 @@ import Testing
         let headers = ["Content-Type": "application/ocsp-request"]
         let first = try await HTTPClient.request(s.server.baseURL + "/ocsp", method: "POST", headers: headers, body: s.request)
         let before = try await s.fastPathCount()
+        let requestsBefore = try await s.requestCount("/ocsp", "POST")
         let second = try await HTTPClient.request(s.server.baseURL + "/ocsp", method: "POST", headers: headers, body: s.request)
         #expect(try await s.fastPathCount() == before + 1, "the second identical request should be answered by the fast path")
+        // Counted in the same request metrics as the router's answers.
+        #expect(try await s.requestCount("/ocsp", "POST") == requestsBefore + 1, "a fast-path answer must count in hb_requests like the router's")
         #expect(second.status == 200)
         #expect(second.body == first.body, "the cached answer should be the router's bytes")
         for name in ["content-type", "cache-control", "server"] {
@@ -64,9 +74,11 @@ import Testing
 
         // GET: the cacheable form, with the same caching headers as the router's answer.
         let encoded = Data(s.request).base64EncodedString().addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let getsBefore = try await s.requestCount("/ocsp/**", "GET")
         let routed = try await HTTPClient.request(s.server.baseURL + "/ocsp/" + encoded)
         let fast = try await HTTPClient.request(s.server.baseURL + "/ocsp/" + encoded)
         #expect(try await s.fastPathCount() >= before + 2)
+        #expect(try await s.requestCount("/ocsp/**", "GET") == getsBefore + 2, "the router's and the fast path's GET answers count under one route")
         #expect(fast.body == routed.body, "GET: the cached answer should be the router's bytes")
         for name in ["cache-control", "etag", "last-modified", "expires", "content-type"] {
             #expect(fast.headers[name] != nil && fast.headers[name] == routed.headers[name], "\(name): \(fast.headers[name] ?? "-") vs \(routed.headers[name] ?? "-")")
@@ -98,11 +110,13 @@ import Testing
         // The first token waits for the store to reserve serials (router); later ones need no I/O.
         _ = try await HTTPClient.request(s.server.baseURL + "/tsa", method: "POST", headers: headers, body: query)
         let before = try await s.fastPathCount("tsa")
+        let requestsBefore = try await s.requestCount("/tsa", "POST")
         let replies = try await withThrowingTaskGroup(of: HTTPClient.Response.self) { group in
             for _ in 0..<12 { group.addTask { try await HTTPClient.request(s.server.baseURL + "/tsa", method: "POST", headers: headers, body: query) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(try await s.fastPathCount("tsa") == before + 12, "every token after the first block was reserved should come from the fast path")
+        #expect(try await s.requestCount("/tsa", "POST") == requestsBefore + 12, "fast-path tokens count in hb_requests")
         var serials: Set<String> = []
         for (index, reply) in replies.enumerated() {
             #expect(reply.status == 200 && reply.headers["content-type"] == "application/timestamp-reply" && reply.headers["x-request-id"] != nil)

@@ -69,40 +69,14 @@ struct RevocationController {
         return await services.revocation.responder.respond(to: der, beforeSigning: { try limiter.check(client, at: clock.now()) })
     }
 
-    /// The HTTP response for an answer: 200, or 429/503 with Retry-After for a refusal for load. Every
-    /// answer is counted; one that is not `successful` is logged (successful ones are sampled).
+    /// The HTTP response for an answer (``ProtocolAnswer/ocsp(_:caching:metrics:)``, as the fast path
+    /// writes it); one that is not `successful` is logged with its reason.
     private func answered(_ answer: OCSPResponder.Answer, cache: Bool, context: SignetRequestContext) -> Response {
-        metrics.ocspAnswered(answer.status)
-        var response = Self.ocsp(answer, cache: cache, now: services.clock.now())
-        if let refusal = answer.refusal {
-            (refusal.code == .rateLimited ? metrics.ocspRateLimited : metrics.ocspBusy).increment()
-            response.status = refusal.code == .rateLimited ? .tooManyRequests : .serviceUnavailable
-            response.headers[.retryAfter] = String(refusal.retryAfter ?? 1)
-        }
+        let caching = ProtocolAnswer.ocspCachingHeaders(answer, cache: cache, now: services.clock.now())
         if answer.status != .successful {
             context.logger.info("ocsp refused", metadata: ["ocsp_status": "\(answer.status)", "reason": "\(answer.refusal?.reason ?? "")"])
         }
-        return response
-    }
-
-    static func ocsp(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> Response {
-        ResponseBody.bytes(answer.der, contentType: "application/ocsp-response", extra: ocspHeaders(answer, cache: cache, now: now))
-    }
-
-    /// Caching headers of an OCSP answer (shared with ``ProtocolFastPath``, which writes the same response).
-    static func ocspHeaders(_ answer: OCSPResponder.Answer, cache: Bool, now: Date) -> HTTPFields {
-        var headers = HTTPFields()
-        if cache, let produced = answer.producedAt, let next = answer.nextUpdate {
-            // RFC 5019 §6.2: cacheable until nextUpdate; kept short so a revocation reaches caches quickly.
-            let maxAge = max(0, min(60, Int(next.timeIntervalSince(now))))
-            headers[.cacheControl] = "public, max-age=\(maxAge), no-transform, must-revalidate"
-            headers[.lastModified] = httpDate(produced)
-            headers[.expires] = httpDate(next)
-            headers[.eTag] = "\"" + Array(answer.der.suffix(16)).hexString + "\""
-        } else {
-            headers[.cacheControl] = "no-cache, no-store"
-        }
-        return headers
+        return ProtocolAnswer.ocsp(answer, caching: caching, metrics: metrics).response
     }
 
     static func httpDate(_ date: Date) -> String { HTTPDate.format(date) }

@@ -19,23 +19,14 @@ struct TimestampController {
         do {
             body = Array(buffer: try await request.collectBody(upTo: TimestampAuthority.maximumRequestSize))
         } catch {
-            metrics.tsaRejected.increment()
             context.logger.info("tsa refused", metadata: ["reason": "request too large"])
-            return ResponseBody.bytes(TimestampAuthority.oversizedRequestRejection, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
+            return ProtocolAnswer.oversizedTimestampQuery(metrics: metrics).response
         }
         let limiter = services.signingRateLimiter, clock = services.clock, client = context.clientAddress
         let reply = await services.timestamping.respond(to: body, beforeSigning: { try limiter.check(client, at: clock.now()) })
-        var response = ResponseBody.bytes(reply.der, contentType: "application/timestamp-reply", extra: [.cacheControl: "no-store"])
-        if let refusal = reply.refusal {
-            (refusal.code == .rateLimited ? metrics.tsaRateLimited : metrics.tsaBusy).increment()
-            response.status = refusal.code == .rateLimited ? .tooManyRequests : .serviceUnavailable
-            response.headers[.retryAfter] = String(refusal.retryAfter ?? 1)
-        } else {
-            (reply.granted ? metrics.tsaGranted : metrics.tsaRejected).increment()
-        }
         if !reply.granted {
             context.logger.info("tsa refused", metadata: ["reason": "\(reply.refusal?.reason ?? "rejection")"])
         }
-        return response
+        return ProtocolAnswer.timestamp(reply, metrics: metrics).response
     }
 }

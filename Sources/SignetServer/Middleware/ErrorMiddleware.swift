@@ -3,11 +3,10 @@ import Hummingbird
 import Logging
 import SignetCore
 
-/// Outermost middleware: logs requests (method, path, status, time; never headers or bodies),
+/// Outermost middleware: logs requests (``RequestLog``: method, path, status, time; never headers or bodies),
 /// gives every response the request id header, turns every error (including
 /// Hummingbird's own 404/413) into the JSON error shape, and logs failures with their detail.
-/// It never lets an error escape as a bodiless 500. Successful answers on the public protocol
-/// endpoints are logged one in ``ProtocolLogSampler/interval``; every other request is logged.
+/// It never lets an error escape as a bodiless 500.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = SignetRequestContext
     let sampler: ProtocolLogSampler
@@ -27,17 +26,7 @@ struct ErrorMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.requestID] = context.id
-        guard context.logger.logLevel <= .info else { return response }
-        let path = request.uri.path
-        let sampled = response.status.code < 400 && ProtocolLogSampler.isProtocolPath(path)
-        if sampled && !sampler.take() { return response }
-        let elapsed = ContinuousClock.now - started
-        var metadata: Logger.Metadata = [
-            "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status.code)",
-            "ms": "\(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)",
-        ]
-        if sampled && sampler.interval > 1 { metadata["sampled"] = "1/\(sampler.interval)" }
-        context.logger.info("request", metadata: metadata)
+        RequestLog.write(context.logger, method: request.method, path: request.uri.path, status: response.status, started: started, sampler: sampler)
         return response
     }
 }
