@@ -8,11 +8,17 @@ import SignetCore
 public enum ConfigurationReload {
     /// Reloads `home`'s profiles into `ca`; `running` is the config the server started with.
     /// Returns a one-line summary; throws, changing nothing, when a file is invalid.
-    public static func reload(home directory: String, into ca: CertificateAuthority, running: SignetConfig) throws -> String {
+    public static func reload(home directory: String, into ca: CertificateAuthority, identity: WorkloadAuthenticator? = nil, running: SignetConfig) throws -> String {
         let home = try SignetHome.open(directory)
         let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
+        // The CI identity rules are checked against the new profiles and the running issuers (issuers
+        // are config.yaml's, which changes at restart) before anything is replaced: a bad rule keeps
+        // both the old profiles and the old rules.
+        let policy = try ProfileLoader.load(ciIdentitiesIn: home.profilesDirectory)
+        try policy.validate(issuers: try running.identity?.issuerSettings() ?? [], profiles: profiles)
         try ca.replaceProfiles(profiles)
-        var summary = "\(profiles.all.count) profiles in effect: \(profiles.all.map(\.name).joined(separator: ", "))"
+        identity?.replacePolicy(policy)
+        var summary = "\(profiles.all.count) profiles in effect: \(profiles.all.map(\.name).joined(separator: ", ")); \(policy.rules.count) CI identity rules"
         let changed = changedKeys(running, home.config)
         if !changed.isEmpty { summary += "; config.yaml changed \(changed.joined(separator: ", ")), which takes effect at the next start" }
         return summary
@@ -29,6 +35,7 @@ public enum ConfigurationReload {
         if old.ocsp != new.ocsp { keys.append("ocsp") }
         if old.audit != new.audit { keys.append("audit") }
         if old.server != new.server { keys.append("server") }
+        if old.identity != new.identity { keys.append("identity") }
         return keys
     }
 }

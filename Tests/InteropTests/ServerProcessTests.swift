@@ -171,6 +171,29 @@ import Testing
         try await hangUpAndWait(for: "refused")
         #expect(try await issue("prerelease-codesign") == 201)
         try FileManager.default.moveItem(atPath: work + "/timestamping.yaml", toPath: profiles + "/timestamping.yaml")
+
+        // ci-identities.yaml is read with the profiles: a rule for an issuer config.yaml does not list is
+        // named by config check and refused by SIGHUP, and the profiles stay as they were.
+        let rules = profiles + "/ci-identities.yaml"
+        try """
+            rules:
+              - name: payments-release
+                match:
+                  issuer: https://token.actions.githubusercontent.com
+                  repository: acme/payments
+                grant:
+                  team: payments
+                  profiles: [ci-release]
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+        let untrusted = try ProcessRunner.signet(["config", "check", "--home", home])
+        #expect(!untrusted.succeeded && untrusted.stderr.split(separator: "\n").count == 1
+                && untrusted.stderr.contains("ci-identities.yaml") && untrusted.stderr.contains("token.actions.githubusercontent.com"), "\(untrusted.stderr)")
+        try await hangUpAndWait(for: "refused")
+        #expect(try await issue("hotfix-codesign") == 201)
+        try "rules: []\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let fixed = try ProcessRunner.signet(["config", "check", "--home", home])
+        #expect(fixed.succeeded && fixed.output.contains("0 CI identity rules"), "\(fixed.stderr)")
+        try await hangUpAndWait(for: "reloaded")
         #expect(server.process.isRunning)
     }
 

@@ -115,6 +115,21 @@ import X509
         #expect(grant.principal.name == "ci:acme/payments@refs/tags/v2.0.0")
     }
 
+    @Test("a reload replaces the rules for every copy of the authenticator: a job refused under the old rules is granted under the new, and the reverse")
+    func replacedPolicy() throws {
+        struct NoKeys: JWKSFetching {
+            func fetchKeySet(for issuer: OIDCIssuerSettings) async throws -> [UInt8] { throw SignetError.notFound("no keys in this test") }
+        }
+        let verifier = IDTokenVerifier(issuers: [], keys: JWKSCache(fetcher: NoKeys(), clock: SystemClock()), clock: SystemClock())
+        let authenticator = WorkloadAuthenticator(verifier: verifier, policy: CIIdentityPolicy(rules: [], source: "empty"))
+        let copy = authenticator  // what the server's services hold
+        #expect(throws: SignetError.self) { try copy.grant(for: Self.githubIdentity()) }
+        authenticator.replacePolicy(try Self.policy())
+        #expect(try copy.grant(for: Self.githubIdentity()).rule == "payments-release")
+        authenticator.replacePolicy(CIIdentityPolicy(rules: [], source: "empty"))
+        #expect(throws: SignetError.self) { try copy.grant(for: Self.githubIdentity()) }
+    }
+
     @Test("first matching rule wins; a branch job falls through to the nightly rule and gets its templated release")
     func firstMatchWins() throws {
         let grant = try Self.policy().grant(for: Self.githubIdentity(Self.githubClaims(ref: "refs/heads/main", environment: nil)))

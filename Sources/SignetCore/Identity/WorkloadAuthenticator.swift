@@ -7,11 +7,21 @@ import Foundation
 /// so a policy edit (SIGHUP) applies to tokens already handed out.
 public struct WorkloadAuthenticator: Sendable {
     public let verifier: IDTokenVerifier
-    public let policy: CIIdentityPolicy
+    /// The rules of ci-identities.yaml in effect; replaced as a whole when `signet serve` reloads on SIGHUP.
+    private let currentPolicy: Locked<CIIdentityPolicy>
 
     public init(verifier: IDTokenVerifier, policy: CIIdentityPolicy) {
         self.verifier = verifier
-        self.policy = policy
+        self.currentPolicy = Locked(policy)
+    }
+
+    /// The claims policy in effect now.
+    public var policy: CIIdentityPolicy { currentPolicy.withLock { $0 } }
+
+    /// Puts a new, already validated policy in effect for every token presented from now on; a
+    /// Signet token exchanged earlier is judged by the new rules at its next use.
+    public func replacePolicy(_ policy: CIIdentityPolicy) {
+        currentPolicy.withLock { $0 = policy }
     }
 
     /// A refused token: the error to answer with, and what the audit entry records of it. The details
@@ -36,7 +46,7 @@ public struct WorkloadAuthenticator: Sendable {
             throw Refusal(error: error, details: Self.claimedDetails(token))
         }
         do {
-            return try policy.grant(for: identity)
+            return try self.policy.grant(for: identity)
         } catch let error as SignetError {
             throw Refusal(error: error, details: identity.auditDetails)
         }

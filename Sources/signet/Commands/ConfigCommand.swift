@@ -17,7 +17,7 @@ struct ConfigCommand: AsyncParsableCommand {
 struct ConfigCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate config.yaml and the profiles without starting anything (exit 0 when both are valid).")
+        abstract: "Validate config.yaml, the profiles and ci-identities.yaml without starting anything (exit 0 when all are valid).")
 
     @OptionGroup var options: HomeOptions
 
@@ -26,11 +26,16 @@ struct ConfigCheckCommand: AsyncParsableCommand {
             let home = try SignetHome.open(options.directory)
             let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
             let names = profiles.all.map(\.name)
+            // The CI identity rules, checked as `signet serve` checks them: against config.yaml's issuers and the profiles.
+            let policy = try ProfileLoader.load(ciIdentitiesIn: home.profilesDirectory)
+            try policy.validate(issuers: try home.config.identity?.issuerSettings() ?? [], profiles: profiles)
             if options.json {
-                try printJSON(CheckResult(config: home.directory + "/" + SignetHome.configFile, profilesDirectory: home.profilesDirectory, profiles: names, valid: true))
+                try printJSON(CheckResult(config: home.directory + "/" + SignetHome.configFile, profilesDirectory: home.profilesDirectory, profiles: names,
+                                          ciIdentities: policy.source, ciIdentityRules: policy.rules.count, valid: true))
             } else {
                 print("\(home.directory)/\(SignetHome.configFile) is valid")
                 print("\(names.count) profiles in \(home.profilesDirectory) are valid: \(names.joined(separator: ", "))")
+                print("\(policy.source) is valid: \(policy.rules.count) CI identity rules")
             }
         }
     }
@@ -39,12 +44,16 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         let config: String
         let profilesDirectory: String
         let profiles: [String]
+        let ciIdentities: String
+        let ciIdentityRules: Int
         let valid: Bool
 
         enum CodingKeys: String, CodingKey {
             case config
             case profilesDirectory = "profiles_directory"
             case profiles
+            case ciIdentities = "ci_identities"
+            case ciIdentityRules = "ci_identity_rules"
             case valid
         }
     }

@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
                 settings: .init(host: host, port: port, tlsCertificate: tlsCert, tlsKey: tlsKey, logLevel: level,
                                 auditCheckpointInterval: .seconds(checkpointInterval.seconds), limits: limits,
                                 reload: { [directory = options.directory, ca = runtime.ca, running = home.config] in
-                                    try ConfigurationReload.reload(home: directory, into: ca, running: running)
+                                    try ConfigurationReload.reload(home: directory, into: ca, identity: identity, running: running)
                                 }),
                 onServerRunning: { bound in
                     FileHandle.standardOutput.write(Data("Signet listening on \(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
