@@ -415,7 +415,7 @@ import X509
             _ = try await client.execute(uri: "/api/v1/certificates", method: .post, headers: Self.headers(f.token("dev")),
                                          body: Self.json(["profile": "prerelease-codesign", "csr": try Self.csrPEM()]))
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(metrics.contains("signet_certificates_issued_total{profile=\"prerelease-codesign\"}"))
+            #expect(metrics.contains("signet_certificates_issued_total{profile=\"prerelease-codesign\",team=\"payments\"}"))
             #expect(metrics.contains("signet_hsm_sign_seconds"))
             #expect(metrics.contains("http_server_request_duration"))
         }

@@ -32,7 +32,7 @@ struct CertificateController {
         let issued = try await services.ca.issue(
             IssuanceRequest(profile: profile, csr: Array(csr.utf8), team: principal.team, release: try body.string("release"), validity: validity),
             by: principal)
-        Counter(label: "signet_certificates_issued_total", dimensions: [("profile", profile)]).increment()
+        Counter(label: "signet_certificates_issued_total", dimensions: [("profile", profile), ("team", principal.team ?? "")]).increment()
         // Written by hand: this is the hottest response in the API. Same shape as IssuedBody.
         let leaf = PEM.encode(issued.der)
         let chain = issued.chain.map { chainPEMs.jsonString(for: $0) }.joined(separator: ",")
@@ -117,7 +117,7 @@ struct CertificateController {
             // The revocation is recorded; the publishing loop retries the CRLs.
             BackgroundFailure.record("crl_publish", error, logger: context.logger)
         }
-        Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name)]).increment()
+        Counter(label: "signet_certificates_revoked_total", dimensions: [("reason", reason.name), ("team", record.team ?? "")]).increment()
         return try JSONBody.response(record.detail(at: services.clock.now()))
     }
 }

@@ -15,9 +15,13 @@ struct PublicController {
     /// created by rotation, here or in another process, is served as soon as it is recorded.
     private let servedCertificates = Locked<[String: [UInt8]]>([:])
 
+    /// Expiry, rotation, CRL, checkpoint and up gauges, set at each scrape.
+    let gauges: OperationalGauges
+
     init(services: SignetServices, metrics: PrometheusCollectorRegistry) {
         self.services = services
         self.metrics = metrics
+        self.gauges = OperationalGauges(registry: metrics)
     }
 
     func register(_ table: inout RouteTable, _ router: some RouterMethods<SignetRequestContext>) {
@@ -101,17 +105,25 @@ struct PublicController {
 
     struct Health: Encodable {
         let status: String
+        let store: String
+        let hsm: String
         let authorities: [String]
     }
 
+    /// 200 when the store answers a query and the HSM lists its keys; otherwise the error of the one
+    /// that failed (503 `store_unavailable` or `hsm_unavailable`), so a load balancer takes the node out.
     @Sendable func health(_ request: Request, context: SignetRequestContext) async throws -> Response {
         // Touch the store so a broken database shows up here, not only in failing requests.
         _ = try await services.repository.countCertificates(.init(status: .pending, limit: 1))
-        return try JSONBody.response(Health(status: "ok", authorities: services.ca.authorities.map(\.name)))
+        // And the token, on a signing thread like every token call.
+        let custodian = services.ca.custodian
+        _ = try await services.ca.signing.run(.always) { try custodian.listKeys() }
+        return try JSONBody.response(Health(status: "ok", store: "ok", hsm: "ok", authorities: services.ca.authorities.map(\.name)))
     }
 
     @Sendable func prometheus(_ request: Request, context: SignetRequestContext) async throws -> Response {
-        ResponseBody.bytes(metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        await gauges.update(services)
+        return ResponseBody.bytes(metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
     @Sendable func openAPI(_ request: Request, context: SignetRequestContext) async throws -> Response {

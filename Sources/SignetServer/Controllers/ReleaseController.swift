@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import ServiceLifecycle
 import SignetCore
 
@@ -93,6 +94,7 @@ struct ReleaseController {
             throw SignetError.malformed("digest must be standard base64")
         }
         let result = try await services.releases.sign(keyID: context.parameters.get("id") ?? "", digest: Array(digest), algorithm: algorithm, by: principal)
+        Counter(label: "signet_signatures_total", dimensions: [("team", principal.team ?? "")]).increment()
         return try JSONBody.response(SignBody(
             keyId: result.keyID, signature: Data(result.signature).base64EncodedString(),
             signatureAlgorithm: result.signatureAlgorithm.standardName, certificateSerial: result.certificateSerial))
