@@ -143,7 +143,14 @@ import Testing
         #expect(try await ocspStatus().contains("trylater"))
         #expect(try await tsaStatus().contains("Failure info: the request cannot be handled due to system failure"))
         #expect(s.validCertificates == before)
+        // Monitoring sees it: /healthz is 503 hsm_unavailable and signet_hsm_up 0, while the store is up.
+        let down = try await HTTPClient.request(s.server.baseURL + "/healthz")
+        #expect(down.status == 503 && down.text.contains("hsm_unavailable"), "\(down.status) \(down.text)")
+        let downMetrics = try await HTTPClient.request(s.server.baseURL + "/metrics").text
+        #expect(PrometheusText.value(of: "signet_hsm_up", in: downMetrics) == 0 && PrometheusText.value(of: "signet_store_up", in: downMetrics) == 1)
         s.control.set(.none)
+        #expect(try await HTTPClient.request(s.server.baseURL + "/healthz").status == 200)
+        #expect(PrometheusText.value(of: "signet_hsm_up", in: try await HTTPClient.request(s.server.baseURL + "/metrics").text) == 1)
         #expect(try await s.issue().status == 201)
         #expect(try await tsaStatus().contains("Status: Granted"))
         #expect(try await ocspStatus().contains("Response Status: successful"))
