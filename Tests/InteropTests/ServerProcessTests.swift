@@ -228,25 +228,45 @@ import Testing
         #expect(answered >= 2, "the fast path should have answered over TLS: \(answered)")
     }
 
-    @Test("the README's curl examples work as written")
+    @Test("every README example runs as written, in order, in one shell against a live server; every other shell block says why it is not run")
     func readmeExamples() async throws {
         let (home, work) = try Self.makeHome()
         let server = try ServerProcess(home: home)
         defer { server.stop() }
         let readme = try String(contentsOfFile: TestEnvironment.repositoryRoot + "/README.md", encoding: .utf8)
-        let start = try #require(readme.range(of: "<!-- example:api -->"))
-        let end = try #require(readme.range(of: "<!-- /example:api -->"))
-        let block = readme[start.upperBound..<end.lowerBound]
-            .components(separatedBy: "\n").filter { !$0.hasPrefix("```") }.joined(separator: "\n")
-        let script = work + "/readme.sh"
-        try ("set -euo pipefail\n" + block).write(toFile: script, atomically: true, encoding: .utf8)
+        let lines = readme.components(separatedBy: "\n")
+        var script = ["set -euo pipefail"], names: [String] = [], region: String?
+        for (index, line) in lines.enumerated() {
+            if line.hasPrefix("<!-- example:") {
+                region = String(line.dropFirst("<!-- example:".count).dropLast(" -->".count))
+                names.append(region!)
+                script.append("echo '== README example \(region!)' >&2")
+            } else if line.hasPrefix("<!-- /example:") {
+                region = nil
+            } else if region != nil {
+                if !line.hasPrefix("```") { script.append(line) }
+            } else if line == "```sh" {
+                let previous = index > 0 ? lines[index - 1] : ""
+                #expect(previous.hasPrefix("<!-- not run: ") && previous.count > "<!-- not run:  -->".count,
+                        "README.md:\(index + 1): a shell block that is neither an example nor marked <!-- not run: reason -->")
+            }
+        }
+        #expect(names == ["host", "api", "revocation", "timestamp", "sign", "audit"], "\(names)")
+        let path = work + "/readme.sh"
+        try script.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let directory = TestEnvironment.temporaryDirectory("readme", in: work)
         let binDir = URL(fileURLWithPath: ProcessRunner.signetBinary).deletingLastPathComponent().path
-        let result = try ProcessRunner.run("/bin/bash", [script], environment: [
+        let result = try ProcessRunner.run("/bin/bash", [path], environment: [
             "PATH": binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
-            "SIGNET_HOME": home, "SIGNET_URL": server.baseURL, "SIGNET_HSM_PIN": nil,
-        ], directory: work)
+            "SIGNET_HOME": home, "SIGNET_URL": server.baseURL, "SIGNET_HSM_PIN": nil, "SIGNET_TOKEN": nil,
+            "SIGNET_CONFIG": work + "/client-config",
+        ], directory: directory)
         #expect(result.succeeded, "\(result.output)\n\(result.stderr)")
+        #expect(result.stderr.contains("== README example audit"), "the script stopped early: \(result.stderr)")
         #expect(result.output.contains("\"status\":\"revoked\""), "\(result.output)")
+        #expect(result.output.contains("dev.pem: revoked") || result.output.contains(": revoked"), "OCSP should say the revoked certificate is revoked: \(result.output)")
+        #expect(result.stderr.contains("Verification: OK") || result.output.contains("Verification: OK"), "openssl ts -verify: \(result.output)")
+        #expect(result.output.contains("Audit trail intact"), "\(result.output)")
     }
 }
 

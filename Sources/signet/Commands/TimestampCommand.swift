@@ -19,7 +19,7 @@ struct TimestampCommand: AsyncParsableCommand {
     @Argument(help: "The file to timestamp.")
     var file: String
 
-    @Option(help: "TSA URL (default: <base_url>/tsa of the home).")
+    @Option(help: "TSA URL (default: $SIGNET_URL/tsa, else <base_url>/tsa of the home).")
     var tsa: String?
 
     @Option(help: "Write the TimeStampResp (DER) here.")
@@ -36,7 +36,9 @@ struct TimestampCommand: AsyncParsableCommand {
             guard let digest = DigestAlgorithm(rawValue: digest) else { throw SignetError.malformed("Unknown digest '\(self.digest)'; use sha256, sha384 or sha512") }
             let content = try readFile(file, what: "file")
             let (roots, defaultTSA) = try await TimestampTrust.resolve(caFile: caFile, home: options.home == nil && caFile != nil ? nil : options.directory)
-            guard let url = tsa ?? defaultTSA else { throw SignetError.malformed("No TSA URL: pass --tsa URL") }
+            // Like every command that talks to Signet: SIGNET_URL before the home's base_url.
+            let fromEnvironment = ProcessInfo.processInfo.environment["SIGNET_URL"].flatMap { $0.isEmpty ? nil : ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/tsa" }
+            guard let url = tsa ?? fromEnvironment ?? defaultTSA else { throw SignetError.malformed("No TSA URL: pass --tsa URL or set SIGNET_URL") }
             let verified = try await TimestampClient.timestamp(digest: digest.hash(content), algorithm: digest, tsa: url, roots: roots)
             try AtomicFile.write(verified.reply, to: out)
             if options.json {
