@@ -3,6 +3,7 @@ import Foundation
 import SignetClient
 import SignetCore
 import SignetRuntime
+import SignetStore
 import X509
 
 struct CACommand: AsyncParsableCommand {
@@ -34,11 +35,8 @@ struct CACommand: AsyncParsableCommand {
                 } else {
                     bytes = authority.certificateDER
                 }
-                if let out {
-                    guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
-                        throw SignetError.configuration("Cannot write \(out)")
-                    }
-                }
+                // Written whole or not at all (write-then-rename): a reader never sees half a certificate.
+                if let out { try AtomicFile.write(bytes, to: out) }
                 if options.json {
                     let certificate = try Certificate(derEncoded: authority.certificateDER)
                     try printJSON(["name": authority.name, "kind": authority.kind, "serial": authority.certificateSerial,
