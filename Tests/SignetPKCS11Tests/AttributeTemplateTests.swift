@@ -84,8 +84,11 @@ import Testing
         // A declared value without a pointer is a bad argument; an absurd length is never read.
         var missing = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_LABEL), pValue: nil, ulValueLen: 4)
         #expect(throws: CryptokiError.argumentsBad) { try AttributeTemplate.criteria(&missing, count: 1) }
-        var byte: UInt8 = 0x76
-        var huge = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_LABEL), pValue: &byte, ulValueLen: 1 << 40)
+        // The value's pointer must outlive the call that reads the template: allocated, not `&byte`.
+        let byte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { byte.deallocate() }
+        byte.pointee = 0x76
+        var huge = CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_LABEL), pValue: UnsafeMutableRawPointer(byte), ulValueLen: 1 << 40)
         #expect(!AttributeTemplate.matches(Self.object, try AttributeTemplate.criteria(&huge, count: 1)))
         #expect(throws: CryptokiError.argumentsBad) { try AttributeTemplate.criteria(nil, count: 2) }
     }

@@ -222,8 +222,10 @@ import X509
         expectRV(cryptoki.signInit(session, &rsa, privateKey), CK_ULONG(CKR_KEY_TYPE_INCONSISTENT))
         var unknown = CK_MECHANISM(mechanism: 0x9999, pParameter: nil, ulParameterLen: 0)
         expectRV(cryptoki.signInit(session, &unknown, privateKey), CK_ULONG(CKR_MECHANISM_INVALID))
-        var parameter: UInt8 = 1
-        var withParameter = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), pParameter: &parameter, ulParameterLen: 1)
+        let parameter = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { parameter.deallocate() }
+        parameter.pointee = 1
+        var withParameter = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), pParameter: UnsafeMutableRawPointer(parameter), ulParameterLen: 1)
         expectRV(cryptoki.signInit(session, &withParameter, privateKey), CK_ULONG(CKR_MECHANISM_PARAM_INVALID))
         expectRV(cryptoki.signInit(session, nil, privateKey), CK_ULONG(CKR_ARGUMENTS_BAD))
         let certificate = try #require(client.find(session, [(Self.objectClass, AttributeEncoding.ulong(CK_ULONG(CKO_CERTIFICATE)))]).first)
