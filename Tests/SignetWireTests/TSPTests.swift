@@ -205,7 +205,7 @@ import X509
         #expect(compared == 3 * 6 * 4 * 5)
         #expect(throws: (any Error).self) {
             let repeated = Certificate.Extension(oid: [1, 2, 3], critical: false, value: [0x05, 0x00])
-            try PreparedTSTInfo(policy: TSPTests.policy, extensions: [repeated, repeated])
+            _ = try PreparedTSTInfo(policy: TSPTests.policy, extensions: [repeated, repeated])
         }
     }
 }
