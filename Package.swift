@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -86,6 +87,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // PostgreSQL beside SQLite, for several `signet serve` nodes on one database; a module of its own so
+        // builds that need only the embedded store do not compile the PostgreSQL client.
+        .target(
+            name: "SignetPostgres",
+            dependencies: [
+                "SignetCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SignetServer",
             dependencies: [
@@ -111,6 +122,7 @@ let package = Package(
                 "SignetCore",
                 "SignetWire",
                 "SignetHSM",
+                "SignetPostgres",
                 "SignetStore",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -261,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SignetStoreTests",
-            dependencies: ["SignetCore", "SignetStore", "SignetTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SignetCore", "SignetPostgres", "SignetStore", "SignetTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SignetServerTests",

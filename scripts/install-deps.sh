@@ -4,10 +4,11 @@
 #   build:   libsofthsm2-dev (PKCS#11 headers), libsqlite3-dev, libcurl4-openssl-dev (libsignet-pkcs11.so talks to Signet with libcurl)
 #   tests:   openssl, opensc (pkcs11-tool), osslsigncode, libengine-pkcs11-openssl (libp11's engine: osslsigncode and openssl
 #            through the PKCS#11 module), gcc (C programs the tests build: a PKCS#11 consumer, a fault-injecting module),
-#            a JDK (jarsigner), python3-venv + pkilint (in a venv)
+#            a JDK (jarsigner), python3-venv + pkilint (in a venv), postgresql (the tests start a throwaway cluster of their own,
+#            as the postgres user, on a loopback port; no system cluster is needed)
 set -euo pipefail
 
-want=(softhsm2 libsofthsm2-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl opensc osslsigncode libengine-pkcs11-openssl gcc libc6-dev curl jq python3-venv)
+want=(softhsm2 libsofthsm2-dev libsqlite3-dev libcurl4-openssl-dev sqlite3 openssl opensc osslsigncode libengine-pkcs11-openssl gcc libc6-dev curl jq python3-venv postgresql)
 [ "${1:-}" = "--runtime-only" ] && want=(softhsm2 libsofthsm2-dev libsqlite3-dev libcurl4-openssl-dev openssl curl)
 
 missing=()

@@ -9,7 +9,10 @@ import SignetWire
 public final class SignetRuntime: Sendable {
     public let home: SignetHome
     public let profiles: ProfileSet
-    public let store: SQLiteStore
+    /// The home's store: SQLite or PostgreSQL (``StoreLocation``).
+    public let store: any SignetStorage
+    /// Serialises audit checkpoints among every process sharing the store.
+    public let checkpointLock: any AuditCheckpointLock
     public let keyManager: HSMKeyManager
     public let ca: CertificateAuthority
     public let clock: any SignetClock
@@ -21,11 +24,12 @@ public final class SignetRuntime: Sendable {
         return Principal(name: "cli:\(user)", role: .admin, team: nil)
     }
 
-    init(home: SignetHome, profiles: ProfileSet, store: SQLiteStore, keyManager: HSMKeyManager, clock: any SignetClock,
-         signingCapacity: Int? = nil) throws {
+    init(home: SignetHome, profiles: ProfileSet, storage: (store: any SignetStorage, checkpointLock: any AuditCheckpointLock), keyManager: HSMKeyManager,
+         clock: any SignetClock, signingCapacity: Int? = nil) throws {
         self.home = home
         self.profiles = profiles
-        self.store = store
+        self.store = storage.store
+        self.checkpointLock = storage.checkpointLock
         self.keyManager = keyManager
         self.clock = clock
         let crlValidity = try ValidityDuration(parsing: home.config.crl.nextUpdate)
@@ -67,10 +71,7 @@ public final class SignetRuntime: Sendable {
         armFailpointsFromEnvironment()
         let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
         let pool = try openPool(home)
-        guard FileManager.default.fileExists(atPath: home.databasePath) else {
-            throw SignetError.notFound("No store at \(home.databasePath); run `signet init`")
-        }
-        let runtime = try SignetRuntime(home: home, profiles: profiles, store: try SQLiteStore(path: home.databasePath),
+        let runtime = try SignetRuntime(home: home, profiles: profiles, storage: try await openStorage(home),
                                         keyManager: HSMKeyManager(pool: pool), clock: clock, signingCapacity: signingCapacity)
         try await runtime.ca.loadAuthorities()
         return runtime
@@ -99,7 +100,7 @@ public final class SignetRuntime: Sendable {
             created.append("token '\(home.config.hsm.tokenLabel)'")
         }
         let pool = try HSMSessionPool(module: module, tokenLabel: home.config.hsm.tokenLabel, pin: try home.userPIN(), size: home.config.hsm.sessions)
-        let runtime = try SignetRuntime(home: home, profiles: profiles, store: try SQLiteStore(path: home.databasePath),
+        let runtime = try SignetRuntime(home: home, profiles: profiles, storage: try await openStorage(home, mustExist: false),
                                         keyManager: HSMKeyManager(pool: pool), clock: clock)
         let authorities = try await runtime.ca.bootstrap(by: localOperator())
         created += authorities.map { "authority \($0)" }
@@ -141,7 +142,7 @@ public final class SignetRuntime: Sendable {
     /// The audit trail of this home: checkpoints in the store, anchored in the token, serialised with
     /// other processes on the home.
     public var auditTrail: AuditTrail {
-        AuditTrail(ca: ca, checkpoints: store, anchors: keyManager, lock: AuditCheckpointFileLock(home: home))
+        AuditTrail(ca: ca, checkpoints: store, anchors: keyManager, lock: checkpointLock)
     }
 
     /// A verifier for `signet audit verify`, with as much of the token as can be had: logged in when

@@ -1,13 +1,12 @@
 import Foundation
 import SignetCore
-import SignetStore
 import X509
 
 /// A home opened without the HSM: enough to list, show, revoke and export CA certificates. Auditors
 /// and scripts use these commands without the token PIN.
 public struct SignetStoreView: Sendable {
     public let home: SignetHome
-    public let store: SQLiteStore
+    public let store: any SignetStorage
     public let clock: any SignetClock
 
     public func revoke(serial: String, reason: RevocationReason, by principal: Principal) async throws -> CertificateRecord {
@@ -28,9 +27,6 @@ public struct SignetStoreView: Sendable {
 extension SignetRuntime {
     /// Opens the home's store only (no HSM, no PIN).
     public static func openStore(_ home: SignetHome, clock: any SignetClock = SystemClock()) async throws -> SignetStoreView {
-        guard FileManager.default.fileExists(atPath: home.databasePath) else {
-            throw SignetError.notFound("No store at \(home.databasePath); run `signet init`")
-        }
-        return SignetStoreView(home: home, store: try SQLiteStore(path: home.databasePath), clock: clock)
+        SignetStoreView(home: home, store: try await openStorage(home).store, clock: clock)
     }
 }

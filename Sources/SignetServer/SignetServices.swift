@@ -6,7 +6,7 @@ import SignetCore
 /// except through the signing keys the certificate authority already holds.
 public struct SignetServices: Sendable {
     /// Everything the server reads and writes through the store.
-    public typealias Repository = SignetRepository & TokenRepository & AuditCheckpointRepository & InventoryRepository
+    public typealias Repository = SignetStorage
 
     public let ca: CertificateAuthority
     public let repository: any Repository

@@ -164,7 +164,10 @@ struct BenchCommand: AsyncParsableCommand {
                 let runtime = try await SignetRuntime.open(try SignetHome.open(options.directory))
                 let authority = try runtime.ca.authority(named: issuer)
                 let publisher = try runtime.makeRevocation()
-                let existing = try await runtime.store.syntheticCertificateCount(issuer: issuer, status: .revoked)
+                guard let store = runtime.store as? SQLiteStore else {
+                    throw SignetError.configuration("The CRL benchmark writes synthetic rows into SQLite; point it at a home without store: postgres://…")
+                }
+                let existing = try await store.syntheticCertificateCount(issuer: issuer, status: .revoked)
                 let insertStarted = Date()
                 if entries > existing {
                     let writer = try SQLiteStore(path: runtime.home.databasePath)
@@ -181,7 +184,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try Data(crl.der).write(to: URL(fileURLWithPath: out))
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 let peak = ProcessMemory.kibibytes("VmHWM")
-                if remove { try await runtime.store.removeSyntheticCertificates() }
+                if remove { try await store.removeSyntheticCertificates() }
                 try printJSONLine([
                     "benchmark": "crl", "issuer": issuer, "inserted": max(0, entries - existing), "crl_entries": crl.entries,
                     "crl_bytes": crl.der.count, "insert_seconds": insertSeconds, "seconds": seconds, "peak_rss_kib": peak,

@@ -16,7 +16,7 @@ struct SignetCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ServeCommand.self, IssueCommand.self, RevokeCommand.self, ListCommand.self, ShowCommand.self, CACommand.self,
             TokenCommand.self, CRLCommand.self, TimestampCommand.self, RotateCommand.self, ReleaseKeyCommand.self, SignCommand.self,
-            AuditCommand.self, InventoryCommand.self, ReportCommand.self, ConfigCommand.self,
+            AuditCommand.self, InventoryCommand.self, ReportCommand.self, ConfigCommand.self, StoreCommand.self,
             RequestCommand.self, RenewCommand.self, ProfilesCommand.self,
         ]
     )

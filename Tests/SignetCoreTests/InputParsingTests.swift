@@ -238,6 +238,20 @@ import Testing
         #expect { try SignetConfig.parse("", file: "c.yaml") } throws: { ($0 as? SignetError)?.reason.contains("empty") == true }
     }
 
+    @Test("config.yaml: store is a PostgreSQL URL without a password; a URL with one is refused at its line without repeating it")
+    func configStore() throws {
+        let config = try SignetConfig.parse(Self.config + "\nstore: postgres://signet@db:5432/ca\nstore_password_file: store.password", file: "c.yaml")
+        #expect(config.store == "postgres://signet@db:5432/ca" && config.storePasswordFile == "store.password")
+        #expect(try SignetConfig.parse(Self.config, file: "c.yaml").store == nil)
+        for (line, expected) in [("store: postgres://signet:hunter22@db/ca", "c.yaml:7: store:"), ("store: sqlite", "c.yaml:7: store:"),
+                                 ("store: postgres://signet@db/ca?sslmode=maybe", "c.yaml:7: store:"), ("store_pasword_file: x", "c.yaml:7: unknown key")] {
+            #expect { try SignetConfig.parse(Self.config + "\n" + line, file: "c.yaml") } throws: { error in
+                guard let reason = (error as? SignetError)?.reason else { return false }
+                return reason.hasPrefix(expected) && !reason.contains("hunter22")
+            }
+        }
+    }
+
     @Test("OCSP GET paths: percent-encoding, base64url and raw base64 all decode; garbage does not", arguments: [
         ("MAMCAQA%3D", [0x30, 0x03, 0x02, 0x01, 0x00]), ("MAMCAQA=", [0x30, 0x03, 0x02, 0x01, 0x00]), ("MAMCAQA", [0x30, 0x03, 0x02, 0x01, 0x00]),
         ("_-8", [0xff, 0xef]), ("%2F%2B8%3d", [0xff, 0xef]),

@@ -118,7 +118,7 @@ import X509
             previous = hash
         }
         let rows = forged
-        try await runtime.store.write("forge") { db in
+        try await runtime.sqlite.write("forge") { db in
             for (sequence, actor, prev, hash) in rows {
                 try db.execute(sql: "UPDATE audit_log SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?", arguments: [actor, prev, hash, sequence])
             }
@@ -132,7 +132,7 @@ import X509
         let otherTrail = other.auditTrail
         let checkpoints = try await other.store.checkpoints()
         let last = try #require(checkpoints.last)
-        try await other.store.write("truncate") { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?", arguments: [last.sequence]) }
+        try await other.sqlite.write("truncate") { db in try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?", arguments: [last.sequence]) }
         let truncated = try await otherTrail.verify()
         #expect(truncated.firstProblem?.reason.contains("removed from the end") == true)
     }
@@ -174,7 +174,7 @@ import X509
         let trail = runtime.auditTrail
         for _ in 0..<2 { _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer) }
         let anchored = try #require(try await trail.checkpoint(by: Self.admin))
-        try await runtime.store.write("truncate") { db in
+        try await runtime.sqlite.write("truncate") { db in
             try db.execute(sql: "DELETE FROM audit_log WHERE seq >= ?; DELETE FROM audit_checkpoints WHERE seq >= ?", arguments: [anchored.sequence, anchored.sequence])
         }
         _ = try await runtime.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
@@ -186,7 +186,7 @@ import X509
         // A tail edited after the newest checkpoint: the next checkpoint would vouch for it, so it refuses.
         let other = try await TestEnvironment.makeRuntime()
         _ = try await other.ca.issue(.init(profile: "prerelease-codesign", csr: try Self.csr(), team: "payments"), by: Self.developer)
-        try await other.store.write("edit") { db in try db.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM audit_log)") }
+        try await other.sqlite.write("edit") { db in try db.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM audit_log)") }
         do {
             _ = try await other.auditTrail.checkpoint(by: Self.admin)
             Issue.record("a checkpoint was signed over an edited entry")
@@ -216,7 +216,7 @@ import X509
             old.append(checkpoint)
         }
         let rows = old
-        try await runtime.store.write("downgrade") { db in
+        try await runtime.sqlite.write("downgrade") { db in
             try db.execute(sql: "DELETE FROM audit_checkpoints")
             for c in rows {
                 try db.execute(sql: "INSERT INTO audit_checkpoints (seq, entry_hash, time_ms, key_id, signature) VALUES (?, ?, ?, ?, ?)",
@@ -236,7 +236,7 @@ import X509
         #expect(try await trail.checkpoint(by: Self.admin) == nil)
 
         // From now on, taking the chained rows away is seen.
-        try await runtime.store.write("delete") { db in try db.execute(sql: "DELETE FROM audit_checkpoints WHERE previous_seq IS NOT NULL") }
+        try await runtime.sqlite.write("delete") { db in try db.execute(sql: "DELETE FROM audit_checkpoints WHERE previous_seq IS NOT NULL") }
         #expect(try await trail.verify().firstProblem?.reason.contains("checkpoint rows were deleted") == true)
     }
 

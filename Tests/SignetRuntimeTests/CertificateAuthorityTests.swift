@@ -44,7 +44,7 @@ import X509
         #expect(stored.der == issued.der && certificate.derBytes == issued.der)
         #expect(stored.requester == "alice" && stored.team == "payments" && stored.issuer == "issuing-ca-1")
         // The TBS kept while pending is dropped once the DER, which contains it, is recorded.
-        let tbs = try await runtime.store.read("tbs") { db in try Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = ?", arguments: [issued.record.serial]) }
+        let tbs = try await runtime.sqlite.read("tbs") { db in try Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = ?", arguments: [issued.record.serial]) }
         #expect(tbs == nil)
         #expect(issued.chain.map(\.subject.description) == [
             "CN=Signet Issuing CA 1,O=Signet Test Signing", "CN=Signet Test Root CA 1,O=Signet Test Signing",
@@ -68,7 +68,7 @@ import X509
         }
         // The record left pending holds the linted TBS that was sent to the token, with its serial.
         let pending = try #require(try await runtime.store.certificates(.init(status: .pending)).first)
-        let tbs = try await runtime.store.read("tbs") { db in try [UInt8](Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = ?", arguments: [pending.serial])!) }
+        let tbs = try await runtime.sqlite.read("tbs") { db in try [UInt8](Data.fetchOne(db, sql: "SELECT tbs FROM certificates WHERE serial = ?", arguments: [pending.serial])!) }
         let unsigned = try Certificate(derEncoded: CertificateBuilder.assemble(tbs: tbs, signatureAlgorithm: .ecdsaWithSHA256, signature: [0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]))
         #expect(Array(unsigned.serialNumber.bytes) == Hex.decode(pending.serial))
         #expect(unsigned.subject.description == pending.subject)
@@ -116,7 +116,7 @@ import X509
         #expect(reopened.ca.authorities.count == 4)
         // Put the OCSP signer's certificate on the TSA record: the TSA key no longer matches it.
         let ocsp = try #require(try await runtime.store.authority(named: "ocsp-signer-1"))
-        try await runtime.store.write("tamper") { db in
+        try await runtime.sqlite.write("tamper") { db in
             try db.execute(sql: "UPDATE authorities SET certificate_der = ? WHERE name = 'timestamping-1'", arguments: [Data(ocsp.certificateDER)])
         }
         await #expect { try await SignetRuntime.open(runtime.home) } throws: { ($0 as? SignetError)?.code == .keyCustody }
@@ -160,7 +160,7 @@ import X509
         #expect(serials.count == total)
         #expect(Set(serials).count == total)
         #expect(serials.allSatisfy { $0.count == 40 })
-        let distinctInStore = try await runtime.store.read("count") { db in
+        let distinctInStore = try await runtime.sqlite.read("count") { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT serial) FROM certificates WHERE profile = 'prerelease-codesign' AND status = 'valid'")!
         }
         #expect(distinctInStore == total)

@@ -28,7 +28,7 @@ import X509
     }
 
     static func certificateRows(_ runtime: SignetRuntime) async throws -> Int {
-        try await runtime.store.read("count") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates")! }
+        try await runtime.sqlite.read("count") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM certificates")! }
     }
 
     @Test("with the signing queue full, issuance is refused with hsm_busy and records nothing; OCSP says tryLater, the TSA rejects with systemFailure")

@@ -20,6 +20,12 @@ public struct SignetConfig: Codable, Sendable, Equatable {
     public var server: Server? = nil
     /// Trusted OIDC issuers for CI workload identity (`identity.oidc`); absent: only Signet's own tokens.
     public var identity: Identity? = nil
+    /// Where the records live: absent for the embedded SQLite file (`signet.db` in the home), or a
+    /// PostgreSQL URL (``PostgresStoreURL``, never with a password) that several nodes share.
+    /// `SIGNET_STORE_URL` overrides it.
+    public var store: String? = nil
+    /// A file holding the PostgreSQL password (mode 0600), used when `SIGNET_STORE_PASSWORD` is not set.
+    public var storePasswordFile: String? = nil
 
     public init(baseURL: String, listen: String, profilesDir: String, hsm: HSM, crl: CRL, ocsp: OCSP?, audit: Audit? = nil, server: Server? = nil) {
         (self.baseURL, self.listen, self.profilesDir, self.hsm, self.crl, self.ocsp, self.audit) = (baseURL, listen, profilesDir, hsm, crl, ocsp, audit)
@@ -219,6 +225,8 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         case audit
         case server
         case identity
+        case store
+        case storePasswordFile = "store_password_file"
     }
 
     /// Parses and checks config.yaml like a profile: a file that does not parse, holds a key Signet
@@ -318,6 +326,13 @@ public struct SignetConfig: Codable, Sendable, Equatable {
         _ = try auditSettings()
         _ = try (server ?? Server()).limits()
         _ = try identity?.issuerSettings()
+        if let store {
+            // The URL's own errors start with `store:`, so they point at its line.
+            _ = try PostgresStoreURL(parsing: store)
+        }
+        if let storePasswordFile, storePasswordFile.isEmpty {
+            throw SignetError.configuration("store_password_file: expected the name of a file holding the PostgreSQL password")
+        }
         guard (1...256).contains(hsm.sessions) else {
             throw SignetError.configuration("hsm.sessions: expected 1 to 256 sessions, got \(hsm.sessions)")
         }

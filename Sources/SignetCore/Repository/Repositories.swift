@@ -140,6 +140,10 @@ public protocol AuditRepository: Sendable {
 /// Everything Core needs from persistence.
 public typealias SignetRepository = AuthorityRepository & KeyRepository & CertificateRepository & AuditRepository & RevocationRepository & TimestampSerialRepository
 
+/// Everything a store implements (SQLite's and PostgreSQL's alike): what Core needs, plus tokens, audit
+/// checkpoints and the inventory's counts. What the runtime opens from a home's `store:` setting.
+public typealias SignetStorage = SignetRepository & TokenRepository & AuditCheckpointRepository & InventoryRepository
+
 /// Action names written to the audit trail.
 public enum AuditAction {
     public static let caInit = "ca.init"

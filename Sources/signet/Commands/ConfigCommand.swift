@@ -24,6 +24,7 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let home = try SignetHome.open(options.directory)
+            _ = try home.storeLocation()  // SIGNET_STORE_URL, when set, must parse too
             let profiles = try ProfileLoader.load(directory: home.profilesDirectory)
             let names = profiles.all.map(\.name)
             // The CI identity rules, checked as `signet serve` checks them: against config.yaml's issuers and the profiles.
