@@ -52,7 +52,7 @@ public struct LocalKey: Sendable {
 
     public var publicKey: Certificate.PublicKey { privateKey.publicKey }
 
-    /// `-----BEGIN PRIVATE KEY-----` PKCS #8.
+    /// PKCS #8 in PEM (the label `PRIVATE KEY`).
     public var pem: String { PEM.encode(pkcs8DER, type: "PRIVATE KEY") + "\n" }
 
     /// A CSR for this key (RFC 2986), its signature proving possession. The subject is the common name

@@ -186,7 +186,7 @@ extension PostgresStore {
     /// Runs one statement outside the repository protocols, in a transaction of its own: for tests in
     /// this package that set up or inspect a state directly (an edited row, a tampered trail).
     package func execute(_ sql: String) async throws {
-        try await write("running a statement") { tx in try await tx.execute(PostgresQuery(unsafeSQL: sql)) }
+        _ = try await write("running a statement") { tx in try await tx.execute(PostgresQuery(unsafeSQL: sql)) }
     }
 
     /// The first column of the first row of `sql`, as text (for tests in this package).
