@@ -49,3 +49,12 @@ public struct SignetServices: Sendable {
         self.tokens = APITokens(repository: repository, clock: ca.clock)
     }
 }
+
+extension SignetServices {
+    /// Asks the token for its key list, on a signing thread like every token call: the one check
+    /// that the HSM answers, behind `/healthz` and `signet_hsm_up`. Throws the HSM's error.
+    func probeHSM() async throws {
+        let custodian = ca.custodian
+        _ = try await ca.signing.run(.always) { try custodian.listKeys() }
+    }
+}

@@ -115,9 +115,7 @@ struct PublicController {
     @Sendable func health(_ request: Request, context: SignetRequestContext) async throws -> Response {
         // Touch the store so a broken database shows up here, not only in failing requests.
         _ = try await services.repository.countCertificates(.init(status: .pending, limit: 1))
-        // And the token, on a signing thread like every token call.
-        let custodian = services.ca.custodian
-        _ = try await services.ca.signing.run(.always) { try custodian.listKeys() }
+        try await services.probeHSM()
         return try JSONBody.response(Health(status: "ok", store: "ok", hsm: "ok", authorities: services.ca.authorities.map(\.name)))
     }
 

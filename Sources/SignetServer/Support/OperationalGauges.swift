@@ -65,8 +65,7 @@ final class OperationalGauges: Sendable {
             }
         }
         storeUp.set(to: storeAnswered ? 1 : 0)
-        let custodian = services.ca.custodian
-        let hsmAnswered = (try? await services.ca.signing.run(.always) { try custodian.listKeys() }) != nil
+        let hsmAnswered = (try? await services.probeHSM()) != nil
         hsmUp.set(to: hsmAnswered ? 1 : 0)
 
         let gone = labelled.withLock { current in
